@@ -1,0 +1,1 @@
+"""RQ: connection and queues, the creation pipeline and its steps, the reaper, the worker."""

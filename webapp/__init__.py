@@ -1,0 +1,70 @@
+"""The Tenant Reseller BSS web application."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from webapp.config import INSTANCE_DIR, PROJECT_ROOT, Settings
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite: WAL so readers never wait for the worker's batch writes, a busy timeout so
+    concurrent writers queue instead of failing, and enforced foreign keys."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then `config` overrides (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.from_mapping(Settings.from_environment().flask_config())
+    if config:
+        app.config.update(config)
+
+    from jobs import connection
+    from webapp import cli, security, templating
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", connection.limiter_storage_uri(app.config["REDIS_URL"])
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    connection.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.accounts.routes import bp as accounts_bp
+    from webapp.auth.routes import bp as auth_bp
+    from webapp.home.routes import bp as home_bp
+    from webapp.pricelists.routes import bp as pricelists_bp
+    from webapp.processes.routes import bp as processes_bp
+    from webapp.tenants.routes import bp as tenants_bp
+
+    for blueprint in (auth_bp, home_bp, accounts_bp, pricelists_bp, tenants_bp, processes_bp):
+        app.register_blueprint(blueprint)

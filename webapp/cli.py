@@ -1,0 +1,223 @@
+"""Flask commands: seed-demo, worker, tenant-reseller create, processes list/show, reap."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from webapp.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(reap_command)
+    app.cli.add_command(tenant_reseller_group)
+    app.cli.add_command(processes_group)
+
+
+@click.command("seed-demo")
+@click.option("--products", type=click.IntRange(min=1), help="Also create Bulk EUR with N products.")
+def seed_demo_command(products: int | None) -> None:
+    """Create the demo distributor (Client ID DEMO) and its data; safe to run again."""
+    from webapp.demo import seed_bulk, seed_demo
+
+    org = seed_demo()
+    click.echo(f"Demo data ready: Client ID {org.client_id}, username admin.")
+    if products:
+        started = time.perf_counter()
+        seed_bulk(org, products)
+        click.echo(f"Bulk EUR has {products:,} products ({time.perf_counter() - started:.1f} s).")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--name", default=None, help="Worker name shown in the RQ dashboard.")
+def worker_command(burst: bool, name: str | None) -> None:
+    """Run an RQ worker for the process queue (jobs run with this app's context)."""
+    from jobs.worker import run_worker
+
+    run_worker(burst=burst, name=name)
+
+
+@click.command("reap")
+def reap_command() -> None:
+    """Re-enqueue processes that have no live job (workers also do this periodically)."""
+    from jobs.reaper import sweep
+
+    report = sweep()
+    click.echo(f"re-enqueued: {report.requeued or 'none'}; failed: {report.failed or 'none'}")
+
+
+def _fail(message: str) -> None:
+    """Bad arguments: a clear message and exit code 2, as click does for its own errors."""
+    raise click.UsageError(message)
+
+
+@click.group("tenant-reseller")
+def tenant_reseller_group() -> None:
+    """Create tenant resellers."""
+
+
+@tenant_reseller_group.command("create")
+@click.option("--account", "account_name", required=True, help="The reseller account's name.")
+@click.option("--price-list", "price_list_name", required=True)
+@click.option("--edition", type=click.Choice(["basic", "premium"], case_sensitive=False),
+              required=True)  # fmt: skip
+@click.option("--language", required=True, help="A language code such as en or de.")
+@click.option("--timezone", required=True, help="An IANA time zone such as Europe/Athens.")
+@click.option("--date-format", required=True, help="For example dd/MM/yyyy.")
+@click.option("--separate-invoices", is_flag=True)
+@click.option("--admin-username", required=True)
+@click.option("--admin-email", required=True)
+@click.option("--admin-password-stdin", is_flag=True, required=True,
+              help="Read the administrator's password from standard input.")  # fmt: skip
+@click.option("--client-id", default="DEMO", show_default=True,
+              help="The distributor organization's Client ID.")  # fmt: skip
+@click.option("--wait", is_flag=True, help="Wait and print progress until it finishes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def create_command(**opts) -> None:
+    """Create a tenant reseller from a ready reseller account (same rules as the form)."""
+    from webapp.models import Account, Organization, PriceList
+    from webapp.services import creation
+
+    org = db.session.scalar(select(Organization).where(Organization.client_id == opts["client_id"]))
+    if org is None:
+        _fail(f"No organization has Client ID {opts['client_id']}.")
+    account = db.session.scalar(
+        Account.in_org(org.id).where(Account.name == opts["account_name"])
+    )
+    if account is None:
+        _fail(f"No account named {opts['account_name']!r}.")
+    price_list = db.session.scalar(
+        PriceList.in_org(org.id).where(PriceList.name == opts["price_list_name"])
+    )
+    if price_list is None:
+        _fail(f"No price list named {opts['price_list_name']!r}.")
+    password = sys.stdin.readline().rstrip("\n")
+    req = creation.CreationRequest(
+        account_id=account.id,
+        price_list_id=price_list.id,
+        language=opts["language"],
+        timezone=opts["timezone"],
+        date_format=opts["date_format"],
+        edition=opts["edition"].capitalize(),
+        separate_invoices=opts["separate_invoices"],
+        admin_username=opts["admin_username"],
+        admin_email=opts["admin_email"],
+        admin_password=password,
+    )
+    errors = creation.validate(req)
+    if errors:
+        _fail(" ".join(f"--{k.replace('_', '-')}: {v}" for k, v in errors.items()))
+    result = creation.submit(org.id, None, req)
+    if result.already_exists is not None:
+        _fail(f"{account.name} already is a tenant reseller (id {result.already_exists.id}).")
+    if result.not_ready:
+        _fail("The account is not ready: " + " ".join(result.not_ready))
+    process = result.process
+    if not result.enqueued:
+        click.echo("warning: the queue is unreachable; the process is Queued and will start "
+                   "when it is back.", err=True)  # fmt: skip
+    if opts["wait"]:
+        process = _wait(process.id, quiet=opts["as_json"])
+    summary = _process_summary(process)
+    if opts["as_json"]:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"Process {summary['process_id']}: {summary['status']}"
+                   + (f" — Client ID {summary['client_id']}" if summary["client_id"] else ""))  # fmt: skip
+    if summary["status"] in ("Failed", "Cancelled"):
+        sys.exit(1)
+
+
+def _wait(process_id: int, quiet: bool):
+    from webapp.models import Process
+
+    last = None
+    while True:
+        db.session.expire_all()
+        process = db.session.get(Process, process_id)
+        line = " | ".join(
+            f"{t.title}: {t.status}" + (f" {t.items_done}/{t.items_total}" if t.items_total else "")
+            for t in process.tasks
+            if t.status == "Running"
+        ) or process.status
+        if line != last and not quiet:
+            click.echo(f"[{process.progress_percent:3d}%] {line}", err=True)
+            last = line
+        if process.is_finished:
+            return process
+        time.sleep(0.5)
+
+
+def _process_summary(process) -> dict:
+    from webapp.models import Organization, TenantReseller
+
+    tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+    client_id = None
+    if tenant and tenant.tenant_organization_id:
+        client_id = db.session.get(Organization, tenant.tenant_organization_id).client_id
+    return {
+        "process_id": process.id,
+        "tenant_reseller_id": process.tenant_reseller_id,
+        "name": process.name,
+        "status": process.status,
+        "progress": process.progress_percent,
+        "client_id": client_id,
+        "message": process.message,
+        "tasks": [
+            {
+                "name": t.title,
+                "step": t.step,
+                "status": t.status,
+                "items_done": t.items_done,
+                "items_total": t.items_total,
+                "message": t.message,
+            }
+            for t in process.tasks
+        ],
+    }
+
+
+@click.group("processes")
+def processes_group() -> None:
+    """Look at queued processes."""
+
+
+@processes_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_command(as_json: bool) -> None:
+    """Every process, newest first."""
+    from webapp.models import Process
+
+    processes = db.session.scalars(select(Process).order_by(Process.id.desc())).all()
+    if as_json:
+        click.echo(json.dumps([_process_summary(p) for p in processes]))
+        return
+    for p in processes:
+        click.echo(f"{p.id:>5}  {p.status:<10} {p.progress_percent:>3}%  {p.name}")
+
+
+@processes_group.command("show")
+@click.argument("process_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def show_command(process_id: int, as_json: bool) -> None:
+    """One process with each task's status and items."""
+    from webapp.models import Process
+
+    process = db.session.get(Process, process_id)
+    if process is None:
+        _fail(f"No process with id {process_id}.")
+    summary = _process_summary(process)
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"{summary['name']}: {summary['status']} ({summary['progress']}%)")
+    for t in summary["tasks"]:
+        click.echo(f"  {t['name']:<36} {t['status']:<10} {t['items_done']}/{t['items_total']}")

@@ -1,0 +1,107 @@
+"""Configuration read once from the environment, with typed defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def env_str(name: str, default: str) -> str:
+    """A string setting; empty counts as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer setting; a malformed value is a start-up error, not a silent default."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A boolean setting: 1/true/yes/on or 0/false/no/off."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be a boolean, got {raw!r}")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the application reads from its environment."""
+
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    port: int
+    session_cookie_secure: bool
+    copy_batch_size: int
+    heartbeat_stale_seconds: int
+    max_attempts: int
+    worker_ttl: int
+    maintenance_interval: int
+    job_timeout: int
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        return cls(
+            database_url=normalise_database_url(
+                env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'bss.sqlite3'}")
+            ),
+            redis_url=os.environ.get("REDIS_URL", "").strip() or None,
+            secret_key=env_str("SECRET_KEY", "dev-only-secret-change-me"),
+            port=env_int("PORT", 5000),
+            session_cookie_secure=env_bool("SESSION_COOKIE_SECURE", True),
+            copy_batch_size=env_int("COPY_BATCH_SIZE", 5000),
+            heartbeat_stale_seconds=env_int("HEARTBEAT_STALE_SECONDS", 30),
+            max_attempts=env_int("PROCESS_MAX_ATTEMPTS", 5),
+            worker_ttl=env_int("WORKER_TTL", 30),
+            maintenance_interval=env_int("MAINTENANCE_INTERVAL", 10),
+            job_timeout=env_int("JOB_TIMEOUT", 3600),
+        )
+
+    def flask_config(self) -> dict:
+        """The Flask config keys these settings map to."""
+        return {
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "SECRET_KEY": self.secret_key,
+            "PORT": self.port,
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "COPY_BATCH_SIZE": self.copy_batch_size,
+            "HEARTBEAT_STALE_SECONDS": self.heartbeat_stale_seconds,
+            "PROCESS_MAX_ATTEMPTS": self.max_attempts,
+            "WORKER_TTL": self.worker_ttl,
+            "MAINTENANCE_INTERVAL": self.maintenance_interval,
+            "JOB_TIMEOUT": self.job_timeout,
+            "QUEUE_NAME": "processes",
+            "LOGIN_RATE_LIMIT_IP": "30 per minute",
+            "LOGIN_RATE_LIMIT_USER": "5 per minute",
+        }

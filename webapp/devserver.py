@@ -1,0 +1,89 @@
+"""`make run`: an embedded Redis (unless REDIS_URL is set), one RQ worker and the web server.
+
+Ctrl-C or SIGTERM stops every child, the embedded redis-server last, so nothing is orphaned."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from jobs.embedded_redis import EmbeddedRedis
+from webapp.config import INSTANCE_DIR, Settings
+
+children: list[subprocess.Popen] = []
+stopping = False
+
+
+def _stop(*_args) -> None:
+    global stopping
+    if stopping:
+        return
+    stopping = True
+    print("\nStopping…", flush=True)
+    for child in reversed(children):  # web first, then the worker
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 4
+    for child in children:
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            child.wait(remaining)
+        except subprocess.TimeoutExpired:
+            # A second SIGTERM makes the RQ worker stop its job now (cold shutdown);
+            # the reaper resumes that process on the next start.
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(3)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def main() -> int:
+    settings = Settings.from_environment()
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    env = dict(os.environ)
+    env.setdefault("SESSION_COOKIE_SECURE", "0")  # local http://127.0.0.1; production sets 1
+    redis = None
+    try:
+        if not settings.redis_url:
+            redis = EmbeddedRedis(INSTANCE_DIR / "redis", persist=True).start()
+            env["REDIS_URL"] = redis.url
+            print(f"Embedded Redis at {redis.url}", flush=True)
+        python = sys.executable
+        children.append(
+            subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"], env=env)
+        )
+        children.append(
+            subprocess.Popen(
+                [python, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
+                 "--port", str(settings.port), "--no-reload", "--no-debugger"],
+                env=env,
+            )
+        )  # fmt: skip
+        password = "the DEMO_PASSWORD you set" if os.environ.get("DEMO_PASSWORD") else "admin"
+        print(
+            f"\n  Tenant Reseller BSS: http://127.0.0.1:{settings.port}/login\n"
+            f"  Sign in with Client ID DEMO, username admin, password {password}.\n"
+            "  Ctrl-C stops the web server, the worker and the embedded Redis.\n",
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("A child process exited; stopping the others.", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop()
+        if redis is not None:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""All models, imported here so that Alembic and the app see every table."""
+
+from webapp.models.account import Account, AccountPlatformSync, ProvisioningPlatform, SyncStatus
+from webapp.models.audit import AuditLog
+from webapp.models.base import utcnow
+from webapp.models.catalog import PriceList, PriceListItem, Product
+from webapp.models.organization import Edition, Organization, OrgStatus, Role, User
+from webapp.models.process import (
+    FINISHED_PROCESS_STATUSES,
+    Process,
+    ProcessStatus,
+    ProcessTask,
+    TaskStatus,
+)
+from webapp.models.tenant import PlatformSetting, Storefront, TenantReseller, TenantStatus
+
+__all__ = [
+    "FINISHED_PROCESS_STATUSES",
+    "Account",
+    "AccountPlatformSync",
+    "AuditLog",
+    "Edition",
+    "OrgStatus",
+    "Organization",
+    "PlatformSetting",
+    "PriceList",
+    "PriceListItem",
+    "Process",
+    "ProcessStatus",
+    "ProcessTask",
+    "Product",
+    "ProvisioningPlatform",
+    "Role",
+    "Storefront",
+    "SyncStatus",
+    "TaskStatus",
+    "TenantReseller",
+    "TenantStatus",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,105 @@
+"""Queued processes and their tasks: the rows the process pages show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.base import OrgScoped, TimestampMixin, UTCDateTime
+
+
+class ProcessStatus(StrEnum):
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+FINISHED_PROCESS_STATUSES = frozenset(
+    {ProcessStatus.COMPLETED, ProcessStatus.FAILED, ProcessStatus.CANCELLED}
+)
+
+
+class TaskStatus(StrEnum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    SKIPPED = "Skipped"
+
+
+class Process(OrgScoped, TimestampMixin, db.Model):
+    """A queued piece of work made of ordered tasks; the database row is the truth."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), default="create_tenant_reseller")
+    name: Mapped[str] = mapped_column(String(250))
+    status: Mapped[str] = mapped_column(String(20), default=ProcessStatus.QUEUED, index=True)
+    tenant_reseller_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenant_reseller.id"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    job_id: Mapped[str | None] = mapped_column(String(80))
+    # Set by the job that claimed the process; a job that lost its claim stops writing.
+    runner_token: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    enqueue_error: Mapped[str] = mapped_column(String(400), default="")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+    tasks: Mapped[list[ProcessTask]] = relationship(
+        back_populates="process", order_by="ProcessTask.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_PROCESS_STATUSES
+
+    @property
+    def progress_percent(self) -> int:
+        """Overall progress: finished tasks count whole, the running one by its items."""
+        if not self.tasks:
+            return 0
+        if self.status == ProcessStatus.COMPLETED:
+            return 100
+        done = 0.0
+        for task in self.tasks:
+            if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED):
+                done += 1
+            elif task.status == TaskStatus.RUNNING and task.items_total:
+                done += task.items_done / task.items_total
+        return min(99, int(100 * done / len(self.tasks)))
+
+
+class ProcessTask(TimestampMixin, db.Model):
+    """One named step of a process with its own status, items and timing."""
+
+    __table_args__ = (UniqueConstraint("process_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.PENDING)
+    items_done: Mapped[int] = mapped_column(Integer, default=0)
+    items_total: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+    process: Mapped[Process] = relationship(back_populates="tasks")
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,77 @@
+"""Tenant resellers and their storefronts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.account import Account
+from webapp.models.base import OrgScoped, TimestampMixin
+from webapp.models.catalog import PriceList
+from webapp.models.organization import Organization
+
+
+class TenantStatus(StrEnum):
+    IN_PROGRESS = "In Progress"
+    ACTIVE = "Active"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    SUSPENDED = "Suspended"
+    MARKED_AS_DELETED = "Marked as Deleted"
+
+
+class TenantReseller(OrgScoped, TimestampMixin, db.Model):
+    """Links a distributor's reseller account to the tenant organization made for it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One tenant reseller per account, whoever clicks and however often.
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), unique=True)
+    tenant_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), unique=True
+    )
+    price_list_id: Mapped[int] = mapped_column(ForeignKey("price_list.id"))
+    language: Mapped[str] = mapped_column(String(20))
+    timezone: Mapped[str] = mapped_column(String(64))
+    date_format: Mapped[str] = mapped_column(String(32))
+    edition: Mapped[str] = mapped_column(String(20))
+    separate_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
+    admin_username: Mapped[str] = mapped_column(String(80))
+    admin_email: Mapped[str] = mapped_column(String(254))
+    # Only the argon2id hash is kept, until the pipeline has created the administrator.
+    admin_password_hash: Mapped[str | None] = mapped_column(String(255))
+    was_lite_reseller: Mapped[bool] = mapped_column(Boolean, default=False)
+    back_ordering_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default=TenantStatus.IN_PROGRESS)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    account: Mapped[Account] = relationship()
+    price_list: Mapped[PriceList] = relationship()
+    tenant_organization: Mapped[Organization | None] = relationship(
+        foreign_keys=[tenant_organization_id]
+    )
+
+
+class Storefront(OrgScoped, TimestampMixin, db.Model):
+    """The tenant's public, white-label shop; organization_id is the tenant organization."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    brand_name: Mapped[str] = mapped_column(String(200))
+    primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#f0a500")
+    hero_title: Mapped[str] = mapped_column(String(200), default="")
+    hero_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class PlatformSetting(OrgScoped, TimestampMixin, db.Model):
+    """A tenant's provisioning settings for one platform its catalogue uses."""
+
+    __table_args__ = (db.UniqueConstraint("organization_id", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("provisioning_platform.id"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    inherited_from_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))

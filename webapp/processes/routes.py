@@ -1,0 +1,76 @@
+"""The process page and its polling fragment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from jinja2_fragments.flask import render_block
+
+from webapp.extensions import db
+from webapp.models import Account, Process, ProcessStatus, TaskStatus, TenantReseller, utcnow
+from webapp.scoping import org_id
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+
+def step_state(process: Process) -> str:
+    """What a screen reader should hear about: changes once per task change, not per %."""
+    running = next((t for t in process.tasks if t.status == TaskStatus.RUNNING), None)
+    if running is not None:
+        return f"{running.position}:{running.status}"
+    return process.status
+
+
+def announcement(process: Process) -> str:
+    running = next((t for t in process.tasks if t.status == TaskStatus.RUNNING), None)
+    if process.status == ProcessStatus.COMPLETED:
+        return "The process completed. The tenant reseller is ready."
+    if process.status == ProcessStatus.FAILED:
+        return f"The process failed. {process.message}"
+    if process.status == ProcessStatus.CANCELLED:
+        return "The process was stopped."
+    if running is not None:
+        return f"Step {running.position} of {len(process.tasks)}: {running.title}."
+    return f"The process is {process.status.lower()}."
+
+
+def timing(process: Process) -> dict:
+    """Elapsed time and a plain estimate of what remains, from progress so far."""
+    if process.started_at is None:
+        return {"elapsed": None, "remaining": None}
+    end = process.finished_at or utcnow()
+    elapsed = (end - process.started_at).total_seconds()
+    percent = process.progress_percent
+    remaining = None
+    if not process.is_finished and 0 < percent < 100:
+        remaining = elapsed * (100 - percent) / percent
+    return {"elapsed": elapsed, "remaining": remaining}
+
+
+def _context(process: Process) -> dict:
+    tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+    account = db.session.get(Account, tenant.account_id) if tenant else None
+    state = step_state(process)
+    return {
+        "process": process,
+        "tenant": tenant,
+        "account": account,
+        "state": state,
+        "announce": request.args.get("seen") != state,
+        "announcement": announcement(process),
+        "timing": timing(process),
+    }
+
+
+@bp.get("/<int:process_id>")
+def view(process_id: int):
+    """Every task with status, items, start, end, duration and message; live while running."""
+    process = Process.get_in_org_or_404(process_id, org_id())
+    # The full page already carries the live region; only polls swap it out of band.
+    return render_template("processes/view.html", **{**_context(process), "announce": False})
+
+
+@bp.get("/<int:process_id>/status")
+def status(process_id: int):
+    """The polling fragment; once finished it carries no trigger, so polling stops."""
+    process = Process.get_in_org_or_404(process_id, org_id())
+    return render_block("processes/view.html", "status", **_context(process))

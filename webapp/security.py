@@ -1,0 +1,106 @@
+"""Security headers on every response and the sign-in guard for every page."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.extensions import db, login_manager
+from webapp.models import User
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ]
+)
+
+# Endpoints anyone may reach; every other endpoint needs a signed-in user.
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    @app.before_request
+    def require_sign_in():
+        # Deny by default: a new blueprint cannot forget to protect its routes.
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if app.config.get("PUBLIC_ENDPOINTS_EXTRA") and request.endpoint in app.config[
+            "PUBLIC_ENDPOINTS_EXTRA"
+        ]:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    for code, title, text in [
+        (400, "Bad request", "The request could not be understood. Go back and try again."),
+        (403, "Not allowed", "You do not have permission to do this."),
+        (404, "Not found", "There is nothing here, or it belongs to another organization."),
+        (405, "Not allowed", "This page does not accept that kind of request."),
+    ]:
+        app.register_error_handler(code, _error_handler(code, title, text))
+
+    @app.errorhandler(429)
+    def too_many_requests(_error):
+        return (
+            render_template(
+                "error.html",
+                code=429,
+                title="Too many attempts",
+                text="Too many sign-in attempts. Wait a minute, then try again.",
+            ),
+            429,
+        )
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return (
+            render_template(
+                "error.html",
+                code=400,
+                title="The form expired",
+                text="The page was open too long or came from elsewhere. "
+                "Reload the page and try again; nothing was changed.",
+            ),
+            400,
+        )
+
+
+def _error_handler(code: int, title: str, text: str):
+    def handler(_error):
+        return render_template("error.html", code=code, title=title, text=text), code
+
+    return handler

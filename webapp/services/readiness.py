@@ -1,0 +1,237 @@
+"""The seed's preparation checklist, computed live from the rows (never stored as truth)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import (
+    Account,
+    AccountPlatformSync,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProvisioningPlatform,
+    SyncStatus,
+    TenantReseller,
+)
+
+
+@dataclass
+class PlatformCheck:
+    """One provisioning platform that has products in the chosen price list."""
+
+    platform: ProvisioningPlatform
+    product_count: int
+    synced: bool
+
+    @property
+    def passed(self) -> bool:
+        return self.synced or not self.platform.requires_reseller_sync
+
+    @property
+    def reason(self) -> str:
+        name = self.platform.name
+        if not self.platform.requires_reseller_sync:
+            return f"{name}: no synchronization is necessary."
+        if self.synced:
+            return f"{name}: the account is synced as reseller."
+        return f"{name}: the account must be synced as reseller before activation."
+
+
+@dataclass
+class PriceListCheck:
+    """Whether one price list can be used for this account, and why not."""
+
+    price_list: PriceList
+    product_count: int
+    exclusions: list[str]
+    platforms: list[PlatformCheck] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return not self.exclusions
+
+    @property
+    def ready(self) -> bool:
+        return self.eligible and all(p.passed for p in self.platforms)
+
+    @property
+    def missing_syncs(self) -> list[PlatformCheck]:
+        return [p for p in self.platforms if not p.passed]
+
+
+@dataclass
+class CheckItem:
+    """One line of the checklist: pass/fail, why, and where to fix it."""
+
+    key: str
+    label: str
+    passed: bool
+    reason: str
+    fix_label: str = ""
+    fix_anchor: str = ""  # "account", "price_lists" or "sync": the template turns it into a link
+
+
+@dataclass
+class Readiness:
+    account: Account
+    tenant_reseller: TenantReseller | None
+    price_lists: list[PriceListCheck]
+    chosen: PriceListCheck | None
+    items: list[CheckItem]
+
+    @property
+    def ready(self) -> bool:
+        return self.tenant_reseller is None and all(item.passed for item in self.items)
+
+    @property
+    def failures(self) -> list[CheckItem]:
+        return [item for item in self.items if not item.passed]
+
+    @property
+    def eligible_price_lists(self) -> list[PriceListCheck]:
+        return [c for c in self.price_lists if c.eligible]
+
+    @property
+    def ready_price_lists(self) -> list[PriceListCheck]:
+        return [c for c in self.price_lists if c.ready]
+
+    def check_for(self, price_list_id: int) -> PriceListCheck | None:
+        return next((c for c in self.price_lists if c.price_list.id == price_list_id), None)
+
+
+def _synced_platform_ids(account: Account) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(AccountPlatformSync.platform_id).where(
+                AccountPlatformSync.account_id == account.id,
+                AccountPlatformSync.organization_id == account.organization_id,
+                AccountPlatformSync.status == SyncStatus.SYNCED_AS_RESELLER,
+            )
+        )
+    )
+
+
+def _platform_counts(organization_id: int) -> dict[int, dict[int, int]]:
+    """{price_list_id: {platform_id: product count}} in one grouped query."""
+    rows = db.session.execute(
+        select(PriceListItem.price_list_id, Product.platform_id, func.count())
+        .join(Product, Product.id == PriceListItem.product_id)
+        .where(PriceListItem.organization_id == organization_id)
+        .group_by(PriceListItem.price_list_id, Product.platform_id)
+    )
+    counts: dict[int, dict[int, int]] = {}
+    for price_list_id, platform_id, count in rows:
+        counts.setdefault(price_list_id, {})[platform_id] = count
+    return counts
+
+
+def evaluate(account: Account, price_list_id: int | None = None) -> Readiness:
+    """Run the preparation checklist for one account, optionally for one chosen price list."""
+    org_id = account.organization_id
+    tenant = db.session.scalar(
+        select(TenantReseller).where(
+            TenantReseller.account_id == account.id, TenantReseller.organization_id == org_id
+        )
+    )
+    platforms = {p.id: p for p in db.session.scalars(select(ProvisioningPlatform))}
+    synced = _synced_platform_ids(account)
+    counts = _platform_counts(org_id)
+
+    checks: list[PriceListCheck] = []
+    for pl in db.session.scalars(PriceList.in_org(org_id).order_by(PriceList.name)):
+        per_platform = counts.get(pl.id, {})
+        total = sum(per_platform.values())
+        exclusions = []
+        if not pl.active:
+            exclusions.append("it is not active")
+        if total == 0:
+            exclusions.append("it has no products")
+        if pl.currency != account.billing_currency:
+            exclusions.append(
+                f"it is in {pl.currency}, the account is billed in {account.billing_currency}"
+            )
+        platform_checks = [
+            PlatformCheck(platforms[pid], n, pid in synced)
+            for pid, n in sorted(per_platform.items(), key=lambda kv: platforms[kv[0]].name)
+        ]
+        checks.append(PriceListCheck(pl, total, exclusions, platform_checks))
+
+    chosen = None
+    if price_list_id is not None:
+        chosen = next((c for c in checks if c.price_list.id == price_list_id), None)
+    if chosen is None:
+        ready = [c for c in checks if c.ready]
+        eligible = [c for c in checks if c.eligible]
+        chosen = (ready or eligible or [None])[0]
+
+    items = [_reseller_item(account), _ordering_item(account), _price_list_item(account, checks)]
+    items.append(_sync_item(chosen))
+    return Readiness(account, tenant, checks, chosen, items)
+
+
+def _reseller_item(account: Account) -> CheckItem:
+    if account.can_become_tenant:
+        return CheckItem("reseller", "The account is a reseller", True, f"{account.kind_label}.")
+    return CheckItem(
+        "reseller",
+        "The account is a reseller",
+        False,
+        "This account is a customer; only reseller accounts can become tenant resellers.",
+    )
+
+
+def _ordering_item(account: Account) -> CheckItem:
+    if account.enabled_for_ordering:
+        return CheckItem(
+            "ordering", "Enabled for ordering", True, "The account is enabled for ordering."
+        )
+    return CheckItem(
+        "ordering",
+        "Enabled for ordering",
+        False,
+        "The account is not enabled for ordering.",
+        "Enable ordering on this account",
+        "account",
+    )
+
+
+def _price_list_item(account: Account, checks: list[PriceListCheck]) -> CheckItem:
+    eligible = [c for c in checks if c.eligible]
+    label = f"An active price list with products in {account.billing_currency}"
+    if eligible:
+        names = ", ".join(c.price_list.name for c in eligible)
+        return CheckItem("price_list", label, True, f"Eligible: {names}.")
+    return CheckItem(
+        "price_list",
+        label,
+        False,
+        f"No active price list with products is in {account.billing_currency}, "
+        "the currency the account is billed in.",
+        "Review the price lists",
+        "price_lists",
+    )
+
+
+def _sync_item(chosen: PriceListCheck | None) -> CheckItem:
+    label = "Synced with the provisioning platforms"
+    if chosen is None:
+        return CheckItem(label=label, key="sync", passed=False,
+                         reason="There is no eligible price list to check platforms for.")  # fmt: skip
+    missing = chosen.missing_syncs
+    if not missing:
+        return CheckItem(
+            "sync", label, True, f"Every platform in {chosen.price_list.name} is ready."
+        )
+    names = ", ".join(p.platform.name for p in missing)
+    return CheckItem(
+        "sync",
+        label,
+        False,
+        f"With {chosen.price_list.name}, the account must be synced as reseller in: {names}.",
+        "Record the platform sync",
+        "sync",
+    )

@@ -1,0 +1,48 @@
+"""The Create a Tenant Reseller form, with the seed's field names."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired
+
+from webapp.services import regional
+
+SEPARATE_INVOICES_HELP = (
+    "This option is used for the accounts that the back-ordering process will copy from the "
+    "tenant organization to your organization. When it is checked, every account created "
+    "below your reseller in your BSS gets the option checked, and your BSS generates a "
+    "separate invoice per sub-customer of the reseller. You can change it at any time on the "
+    "tenant reseller's page; a change applies only to sub-customers copied from then on, and "
+    "each copied account can be changed on its own later, on its account page."
+)
+
+
+class CreateTenantForm(FlaskForm):
+    price_list = SelectField("Price List", coerce=int, validators=[InputRequired("Choose a price list.")])
+    language = SelectField("Language", validators=[DataRequired("Choose a language.")])
+    timezone = StringField("Time Zone", validators=[DataRequired("Choose a time zone.")])
+    date_format = SelectField("Date Format", validators=[DataRequired("Choose a date format.")])
+    edition = RadioField(
+        "Edition",
+        choices=[("Basic", "Basic"), ("Premium", "Premium")],
+        validators=[DataRequired("Choose an edition.")],
+    )
+    separate_invoices = BooleanField("Separate Invoices", description=SEPARATE_INVOICES_HELP)
+    admin_username = StringField("Username", validators=[DataRequired("Enter a username.")])
+    admin_email = EmailField("Email", validators=[DataRequired("Enter an email address.")])
+    admin_password = PasswordField("Password", validators=[DataRequired("Enter a password.")])
+    admin_password_again = PasswordField(
+        "Password again",
+        validators=[
+            DataRequired("Enter the password again."),
+            EqualTo("admin_password", "The two passwords are not the same."),
+        ],
+    )
+
+    def set_choices(self, eligible_price_lists) -> None:
+        self.price_list.choices = [
+            (c.price_list.id, f"{c.price_list.name} ({c.price_list.currency}, "
+                              f"{c.product_count} products)")
+            for c in eligible_price_lists
+        ]  # fmt: skip
+        self.language.choices = regional.languages()
+        self.date_format.choices = regional.date_format_choices()

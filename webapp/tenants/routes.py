@@ -1,0 +1,189 @@
+"""The Tenant Resellers module: create, list, processes, and each tenant's tabs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Account, Organization, Process, TenantReseller, User
+from webapp.scoping import org_id, require_distributor
+from webapp.services import audit, creation, readiness, regional
+from webapp.tenants.forms import CreateTenantForm
+
+bp = Blueprint("tenants", __name__)
+
+
+@bp.before_request
+def distributor_only():
+    require_distributor()
+
+
+def _link_to(tenant: TenantReseller) -> Markup:
+    url = url_for("tenants.view", tenant_id=tenant.id)
+    return Markup('<a href="{}">{}</a>').format(url, escape(tenant.account.name))
+
+
+@bp.route("/accounts/<int:account_id>/tenant-reseller/new", methods=["GET", "POST"])
+def create(account_id: int):
+    """Create a Tenant Reseller: the seed's form; Save queues the creation process."""
+    account = Account.get_in_org_or_404(account_id, org_id())
+    if (existing := creation.existing_tenant(account)) is not None:
+        flash(Markup("{} already is a tenant reseller: {}.").format(account.name, _link_to(existing)),
+              "info")  # fmt: skip
+        return redirect(url_for("tenants.view", tenant_id=existing.id))
+    check = readiness.evaluate(account)
+    form = CreateTenantForm()
+    form.set_choices(check.ready_price_lists)
+    org = current_user.organization
+    if request.method == "GET":
+        form.language.data = org.language if regional.is_language(org.language) else "en"
+        form.timezone.data = org.timezone
+        form.date_format.data = org.date_format
+        form.edition.data = "Basic"
+        if check.chosen is not None and check.chosen.ready:
+            form.price_list.data = check.chosen.price_list.id
+    changed: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            req = creation.CreationRequest(
+                account_id=account.id,
+                price_list_id=form.price_list.data,
+                language=form.language.data,
+                timezone=form.timezone.data.strip(),
+                date_format=form.date_format.data,
+                edition=form.edition.data,
+                separate_invoices=form.separate_invoices.data,
+                admin_username=form.admin_username.data,
+                admin_email=form.admin_email.data,
+                admin_password=form.admin_password.data,
+            )
+            errors = creation.validate(req)
+            for name, message in errors.items():
+                getattr(form, name).errors = [*getattr(form, name).errors, message]
+            if not errors:
+                result = creation.submit(org_id(), current_user, req)
+                if result.already_exists is not None:
+                    flash(Markup("{} already is a tenant reseller; its creation was started "
+                                 "once: {}.").format(account.name, _link_to(result.already_exists)),
+                          "info")  # fmt: skip
+                    return redirect(url_for("tenants.processes"), code=303)
+                if result.created:
+                    if result.enqueued:
+                        flash(f"Creation of {account.name} queued. You can follow it here, or "
+                              "sign out and come back later.", "success")  # fmt: skip
+                    else:
+                        flash(result_warning(), "warning")
+                    return redirect(url_for("tenants.processes"), code=303)
+                changed = result.not_ready
+                status = 409
+    return (
+        render_template(
+            "tenants/create.html",
+            account=account,
+            check=check,
+            form=form,
+            changed=changed,
+            timezones=regional.timezones(),
+        ),
+        status,
+    )
+
+
+def result_warning() -> str:
+    from jobs.queueing import QUEUE_DOWN_MESSAGE
+
+    return QUEUE_DOWN_MESSAGE
+
+
+@bp.get("/tenant-resellers")
+def index():
+    """Every tenant reseller of my organization."""
+    rows = db.session.execute(
+        select(TenantReseller, Organization)
+        .outerjoin(Organization, Organization.id == TenantReseller.tenant_organization_id)
+        .where(TenantReseller.organization_id == org_id())
+        .order_by(TenantReseller.created_at.desc(), TenantReseller.id.desc())
+    ).all()
+    return render_template("tenants/list.html", rows=rows, tab="list")
+
+
+def _processes(tenant_id: int | None = None):
+    stmt = Process.in_org(org_id()).order_by(Process.created_at.desc(), Process.id.desc())
+    if tenant_id is not None:
+        stmt = stmt.where(Process.tenant_reseller_id == tenant_id)
+    return db.session.scalars(stmt.limit(500)).all()
+
+
+@bp.get("/tenant-resellers/processes")
+def processes():
+    """The module-wide Processes tab: Process Name, Status, Progress, Creation date."""
+    return render_template("tenants/processes.html", processes=_processes(), tab="processes")
+
+
+def _tenant_context(tenant_id: int) -> dict:
+    tenant = TenantReseller.get_in_org_or_404(tenant_id, org_id())
+    org = (
+        db.session.get(Organization, tenant.tenant_organization_id)
+        if tenant.tenant_organization_id
+        else None
+    )
+    admin = None
+    if org is not None:
+        admin = db.session.scalar(
+            select(User).where(User.organization_id == org.id, User.username == tenant.admin_username)
+        )
+    return {"tenant": tenant, "tenant_org": org, "admin": admin,
+            "language_names": dict(regional.languages())}  # fmt: skip
+
+
+@bp.get("/tenant-resellers/<int:tenant_id>")
+def view(tenant_id: int):
+    """Basic Information: Client ID, status, edition, regional settings, Separate Invoices."""
+    context = _tenant_context(tenant_id)
+    latest = _processes(tenant_id)
+    return render_template("tenants/view.html", tab="basic", latest=latest[:1], **context)
+
+
+@bp.post("/tenant-resellers/<int:tenant_id>/separate-invoices")
+def set_separate_invoices(tenant_id: int):
+    """Change Separate Invoices; it applies to sub-customers copied from now on."""
+    tenant = TenantReseller.get_in_org_or_404(tenant_id, org_id())
+    value = request.form.get("separate_invoices") == "1"
+    if value != tenant.separate_invoices:
+        audit.record(
+            organization_id=org_id(),
+            actor=current_user,
+            action="tenant_reseller.update",
+            entity_type="tenant_reseller",
+            entity_id=tenant.id,
+            summary=f"Separate Invoices: {'on' if value else 'off'}",
+            before={"separate_invoices": tenant.separate_invoices},
+            after={"separate_invoices": value},
+        )
+        tenant.separate_invoices = value
+        db.session.commit()
+    flash(f"Separate Invoices is {'on' if value else 'off'}. This applies to sub-customers "
+          "copied from now on; accounts already copied keep their own setting.", "success")  # fmt: skip
+    return redirect(url_for("tenants.view", tenant_id=tenant.id), code=303)
+
+
+@bp.get("/tenant-resellers/<int:tenant_id>/processes")
+def tenant_processes(tenant_id: int):
+    """This tenant reseller's processes."""
+    context = _tenant_context(tenant_id)
+    return render_template(
+        "tenants/view.html", tab="processes", processes=_processes(tenant_id), **context
+    )
+
+
+@bp.get("/tenant-resellers/<int:tenant_id>/logs")
+def logs(tenant_id: int):
+    """Audit records of this tenant reseller, including one per finished task."""
+    context = _tenant_context(tenant_id)
+    entries = audit.entries_for(org_id(), ("tenant_reseller", tenant_id), limit=500)
+    return render_template("tenants/view.html", tab="logs", logs=entries, **context)
