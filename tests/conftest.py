@@ -159,7 +159,7 @@ class Auth:
         )  # fmt: skip
 
     def token(self, path="/"):
-        return csrf_from(self.client.get(path).get_data(as_text=True))
+        return csrf_from(self.client.get(path, follow_redirects=True).get_data(as_text=True))
 
 
 @pytest.fixture

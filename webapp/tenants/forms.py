@@ -1,7 +1,15 @@
 """The Create a Tenant Reseller form, with the seed's field names."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, InputRequired
 
 from webapp.services import regional
@@ -23,7 +31,7 @@ class CreateTenantForm(FlaskForm):
     date_format = SelectField("Date Format", validators=[DataRequired("Choose a date format.")])
     edition = RadioField(
         "Edition",
-        choices=[("Basic", "Basic"), ("Premium", "Premium")],
+        choices=[SelectChoice("Basic"), SelectChoice("Premium")],
         validators=[DataRequired("Choose an edition.")],
     )
     separate_invoices = BooleanField("Separate Invoices", description=SEPARATE_INVOICES_HELP)
@@ -40,9 +48,13 @@ class CreateTenantForm(FlaskForm):
 
     def set_choices(self, eligible_price_lists) -> None:
         self.price_list.choices = [
-            (c.price_list.id, f"{c.price_list.name} ({c.price_list.currency}, "
-                              f"{c.product_count} products)")
+            SelectChoice(
+                c.price_list.id,
+                f"{c.price_list.name} ({c.price_list.currency}, {c.product_count} products)",
+            )
             for c in eligible_price_lists
-        ]  # fmt: skip
-        self.language.choices = regional.languages()
-        self.date_format.choices = regional.date_format_choices()
+        ]
+        self.language.choices = [SelectChoice(code, name) for code, name in regional.languages()]
+        self.date_format.choices = [
+            SelectChoice(pattern, label) for pattern, label in regional.date_format_choices()
+        ]

@@ -1,0 +1,59 @@
+"""Small helpers shared by tests: look rows up by name, submit the creation form."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests.conftest import csrf_from
+from webapp.extensions import db
+from webapp.models import Account, PriceList
+
+GOOD_PASSWORD = "correct-horse-battery"
+
+
+def account_id(app, name: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Account.id).where(Account.name == name))
+
+
+def price_list_id(app, name: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(PriceList.id).where(PriceList.name == name))
+
+
+def creation_form(app, price_list="Partner EUR", **overrides) -> dict:
+    data = {
+        "price_list": str(price_list_id(app, price_list)),
+        "language": "de",
+        "timezone": "Europe/Berlin",
+        "date_format": "dd.MM.yyyy",
+        "edition": "Premium",
+        "separate_invoices": "y",
+        "admin_username": "nwadmin",
+        "admin_email": "admin@northwind.example",
+        "admin_password": GOOD_PASSWORD,
+        "admin_password_again": GOOD_PASSWORD,
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def creation_url(app, account="Northwind Cloud") -> str:
+    return f"/accounts/{account_id(app, account)}/tenant-reseller/new"
+
+
+def open_creation_form(client, app, account="Northwind Cloud") -> str:
+    """GET the form like a browser; returns its CSRF token."""
+    return csrf_from(client.get(creation_url(app, account)).get_data(as_text=True))
+
+
+def post_creation(client, app, token, account="Northwind Cloud", **overrides):
+    data = creation_form(app, **overrides)
+    data["csrf_token"] = token
+    return client.post(creation_url(app, account), data=data)
+
+
+def submit_creation(client, app, account="Northwind Cloud", **overrides):
+    """GET the form (for its CSRF token), then POST it like a browser does."""
+    token = open_creation_form(client, app, account)
+    return post_creation(client, app, token, account, **overrides)
