@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = PROJECT_ROOT / "instance"
+# Local state of `make run` (SQLite file, embedded Redis); INSTANCE_PATH moves it (tests do).
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance")
 
 
 def env_str(name: str, default: str) -> str:
