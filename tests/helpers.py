@@ -21,9 +21,9 @@ def price_list_id(app, name: str) -> int:
         return db.session.scalar(select(PriceList.id).where(PriceList.name == name))
 
 
-def creation_form(app, price_list="Partner EUR", **overrides) -> dict:
+def creation_form(app, price_list_name="Partner EUR", **overrides) -> dict:
     data = {
-        "price_list": str(price_list_id(app, price_list)),
+        "price_list": str(price_list_id(app, price_list_name)),
         "language": "de",
         "timezone": "Europe/Berlin",
         "date_format": "dd.MM.yyyy",

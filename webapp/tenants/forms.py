@@ -25,12 +25,23 @@ SEPARATE_INVOICES_HELP = (
 
 
 class CreateTenantForm(FlaskForm):
-    price_list = SelectField("Price List", coerce=int, validators=[InputRequired("Choose a price list.")])
-    language = SelectField("Language", validators=[DataRequired("Choose a language.")])
+    # Choices are checked by the creation service, whose messages say what to do.
+    price_list = SelectField(
+        "Price List",
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired("Choose a price list.")],
+    )
+    language = SelectField(
+        "Language", validate_choice=False, validators=[DataRequired("Choose a language.")]
+    )
     timezone = StringField("Time Zone", validators=[DataRequired("Choose a time zone.")])
-    date_format = SelectField("Date Format", validators=[DataRequired("Choose a date format.")])
+    date_format = SelectField(
+        "Date Format", validate_choice=False, validators=[DataRequired("Choose a date format.")]
+    )
     edition = RadioField(
         "Edition",
+        validate_choice=False,
         choices=[SelectChoice("Basic"), SelectChoice("Premium")],
         validators=[DataRequired("Choose an edition.")],
     )

@@ -7,6 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from jobs.queueing import QUEUE_DOWN_MESSAGE
 from webapp.extensions import db
 from webapp.models import Account, Organization, Process, TenantReseller, User
 from webapp.scoping import org_id, require_distributor
@@ -49,38 +50,43 @@ def create(account_id: int):
     status = 200
     if request.method == "POST":
         status = 400
-        if form.validate():
-            req = creation.CreationRequest(
-                account_id=account.id,
-                price_list_id=form.price_list.data,
-                language=form.language.data,
-                timezone=form.timezone.data.strip(),
-                date_format=form.date_format.data,
-                edition=form.edition.data,
-                separate_invoices=form.separate_invoices.data,
-                admin_username=form.admin_username.data,
-                admin_email=form.admin_email.data,
-                admin_password=form.admin_password.data,
-            )
-            errors = creation.validate(req)
-            for name, message in errors.items():
-                getattr(form, name).errors = [*getattr(form, name).errors, message]
-            if not errors:
-                result = creation.submit(org_id(), current_user, req)
-                if result.already_exists is not None:
-                    flash(Markup("{} already is a tenant reseller; its creation was started "
-                                 "once: {}.").format(account.name, _link_to(result.already_exists)),
-                          "info")  # fmt: skip
-                    return redirect(url_for("tenants.processes"), code=303)
-                if result.created:
-                    if result.enqueued:
-                        flash(f"Creation of {account.name} queued. You can follow it here, or "
-                              "sign out and come back later.", "success")  # fmt: skip
-                    else:
-                        flash(result_warning(), "warning")
-                    return redirect(url_for("tenants.processes"), code=303)
-                changed = result.not_ready
-                status = 409
+        form_ok = form.validate()
+        req = creation.CreationRequest(
+            account_id=account.id,
+            price_list_id=form.price_list.data,
+            language=form.language.data or "",
+            timezone=(form.timezone.data or "").strip(),
+            date_format=form.date_format.data or "",
+            edition=form.edition.data or "",
+            separate_invoices=bool(form.separate_invoices.data),
+            admin_username=form.admin_username.data or "",
+            admin_email=form.admin_email.data or "",
+            admin_password=form.admin_password.data or "",
+        )
+        errors = creation.validate(req)
+        eligible = {c.price_list.id for c in check.ready_price_lists}
+        if form.price_list.data is not None and form.price_list.data not in eligible:
+            errors["price_list"] = "Choose one of the eligible price lists."
+        for name, message in errors.items():
+            field = getattr(form, name)
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
+        if form_ok and not errors:
+            result = creation.submit(org_id(), current_user, req)
+            if result.already_exists is not None:
+                flash(Markup("{} already is a tenant reseller; its creation was started "
+                             "once: {}.").format(account.name, _link_to(result.already_exists)),
+                      "info")  # fmt: skip
+                return redirect(url_for("tenants.processes"), code=303)
+            if result.created:
+                if result.enqueued:
+                    flash(f"Creation of {account.name} queued. You can follow it here, or "
+                          "sign out and come back later.", "success")  # fmt: skip
+                else:
+                    flash(QUEUE_DOWN_MESSAGE, "warning")
+                return redirect(url_for("tenants.processes"), code=303)
+            changed = result.not_ready
+            status = 409
     return (
         render_template(
             "tenants/create.html",
@@ -92,12 +98,6 @@ def create(account_id: int):
         ),
         status,
     )
-
-
-def result_warning() -> str:
-    from jobs.queueing import QUEUE_DOWN_MESSAGE
-
-    return QUEUE_DOWN_MESSAGE
 
 
 @bp.get("/tenant-resellers")

@@ -1,0 +1,131 @@
+"""Access rules over every route: signed out → sign-in; another organization's ids → 404."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_from
+from webapp.extensions import db
+from webapp.models import (
+    Account,
+    AuditLog,
+    Organization,
+    PriceList,
+    PriceListItem,
+    Process,
+    ProcessTask,
+    Product,
+    TenantReseller,
+    User,
+)
+from webapp.services.passwords import hash_password
+
+PUBLIC = {"auth.login", "static"}
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC]
+
+
+def _substitute(path: str, ids: dict) -> str:
+    for name, value in ids.items():
+        path = path.replace(f"<int:{name}>", str(value))
+    assert "<" not in path, f"no test id for a parameter in {path}: add it to the table"
+    return path
+
+
+@pytest.fixture
+def other_org(app, demo):
+    """A second distributor with one of everything, which DEMO's staff must never reach."""
+    with app.app_context():
+        org = Organization(name="Other Distributor", client_id="OTHER")
+        db.session.add(org)
+        db.session.flush()
+        db.session.add(User(organization_id=org.id, username="admin", password_hash=hash_password("other-password-123"), role="admin"))  # fmt: skip
+        account = Account(organization_id=org.id, name="Other Reseller", is_reseller=True,
+                          enabled_for_ordering=True)  # fmt: skip
+        price_list = PriceList(organization_id=org.id, name="Other EUR", currency="EUR")
+        db.session.add_all([account, price_list])
+        db.session.flush()
+        platform_id = db.session.scalar(select(Product.platform_id).limit(1))
+        product = Product(organization_id=org.id, platform_id=platform_id, sku="X-1", name="X")
+        db.session.add(product)
+        db.session.flush()
+        db.session.add(PriceListItem(organization_id=org.id, price_list_id=price_list.id,
+                                     product_id=product.id, retail_price=1))  # fmt: skip
+        tenant = TenantReseller(
+            organization_id=org.id, account_id=account.id, price_list_id=price_list.id,
+            language="en", timezone="UTC", date_format="yyyy-MM-dd", edition="Basic",
+            admin_username="x", admin_email="x@example.com",
+        )  # fmt: skip
+        db.session.add(tenant)
+        db.session.flush()
+        process = Process(organization_id=org.id, name="Other process", tenant_reseller_id=tenant.id)
+        process.tasks = [ProcessTask(position=1, step="activate", title="Activate")]
+        db.session.add(process)
+        db.session.commit()
+        return {
+            "account_id": account.id,
+            "price_list_id": price_list.id,
+            "tenant_id": tenant.id,
+            "process_id": process.id,
+        }
+
+
+def test_every_route_redirects_to_sign_in_when_signed_out(app, other_org, client):
+    """Deny by default: no page, fragment or action is reachable without signing in."""
+    for rule in _rules(app):
+        path = _substitute(rule.rule, other_org)
+        if "GET" in rule.methods:
+            response = client.get(path)
+            assert response.status_code == 302, path
+            assert "/login" in response.headers["Location"], path
+        if "POST" in rule.methods:
+            response = client.post(path, data={})
+            assert response.status_code in (302, 400), path
+
+
+def _counts():
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Account, TenantReseller, Process, AuditLog, User, Organization)
+    }
+
+
+def test_another_organizations_ids_are_404_on_every_route(app, other_org, auth, client):
+    """Signed in as DEMO, every route given OTHER's ids answers 404 and writes nothing."""
+    auth.login()
+    token = csrf_from(client.get("/accounts/").get_data(as_text=True))
+    with app.app_context():
+        before = _counts()
+        other_account = db.session.get(Account, other_org["account_id"])
+        enabled_before = other_account.enabled_for_ordering
+    checked = 0
+    for rule in _rules(app):
+        if not rule.arguments:
+            continue
+        path = _substitute(rule.rule, other_org)
+        if "GET" in rule.methods:
+            assert client.get(path).status_code == 404, path
+            checked += 1
+        if "POST" in rule.methods:
+            response = client.post(
+                path,
+                data={"csrf_token": token, "enabled": "0", "separate_invoices": "1",
+                      "platform_id": "1", "status": "synced"},
+            )  # fmt: skip
+            assert response.status_code == 404, path
+            checked += 1
+    assert checked >= 10
+    with app.app_context():
+        assert _counts() == before
+        assert db.session.get(Account, other_org["account_id"]).enabled_for_ordering == enabled_before
+
+
+def test_unknown_ids_are_404_too(app, demo, auth, client):
+    """An id that exists nowhere looks the same as another organization's."""
+    auth.login()
+    for path in ("/accounts/999999", "/price-lists/999999", "/processes/999999",
+                 "/tenant-resellers/999999"):  # fmt: skip
+        assert client.get(path).status_code == 404, path
