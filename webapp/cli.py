@@ -8,6 +8,7 @@ import time
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--products", type=click.IntRange(min=1), help="Also create Bulk EUR with N products.")
 def seed_demo_command(products: int | None) -> None:
     """Create the demo distributor (Client ID DEMO) and its data; safe to run again."""
@@ -36,6 +38,7 @@ def seed_demo_command(products: int | None) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--name", default=None, help="Worker name shown in the RQ dashboard.")
 def worker_command(burst: bool, name: str | None) -> None:
@@ -46,6 +49,7 @@ def worker_command(burst: bool, name: str | None) -> None:
 
 
 @click.command("reap")
+@with_appcontext
 def reap_command() -> None:
     """Re-enqueue processes that have no live job (workers also do this periodically)."""
     from jobs.reaper import sweep
@@ -59,9 +63,8 @@ def _fail(message: str) -> None:
     raise click.UsageError(message)
 
 
-@click.group("tenant-reseller")
-def tenant_reseller_group() -> None:
-    """Create tenant resellers."""
+# AppGroup: every sub-command runs inside the app context.
+tenant_reseller_group = AppGroup("tenant-reseller", help="Create tenant resellers.")
 
 
 @tenant_reseller_group.command("create")
@@ -125,7 +128,7 @@ def create_command(**opts) -> None:
         click.echo("warning: the queue is unreachable; the process is Queued and will start "
                    "when it is back.", err=True)  # fmt: skip
     if opts["wait"]:
-        process = _wait(process.id, quiet=opts["as_json"])
+        process = _wait(process.id, quiet=False)  # progress goes to stderr; stdout stays JSON
     summary = _process_summary(process)
     if opts["as_json"]:
         click.echo(json.dumps(summary))
@@ -185,9 +188,7 @@ def _process_summary(process) -> dict:
     }
 
 
-@click.group("processes")
-def processes_group() -> None:
-    """Look at queued processes."""
+processes_group = AppGroup("processes", help="Look at queued processes.")
 
 
 @processes_group.command("list")

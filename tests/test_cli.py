@@ -1,0 +1,97 @@
+"""The operator CLI: same services as the pages, clear messages, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import GOOD_PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CREATE = [
+    "tenant-reseller", "create", "--account", "Northwind Cloud", "--price-list", "Partner EUR",
+    "--edition", "basic", "--language", "en", "--timezone", "Europe/Athens",
+    "--date-format", "dd/MM/yyyy", "--admin-username", "nwadmin",
+    "--admin-email", "admin@northwind.example", "--admin-password-stdin",
+]  # fmt: skip
+
+
+def test_create_then_list_and_show_as_json(app, demo, run_jobs):
+    """create queues a process; after a worker ran it, show --json has every task Completed."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=[*CREATE, "--json"], input=GOOD_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output.strip().splitlines()[-1])
+    assert created["status"] == "Queued" and created["client_id"] is None
+    run_jobs()
+    shown = runner.invoke(args=["processes", "show", str(created["process_id"]), "--json"])
+    data = json.loads(shown.output)
+    assert data["status"] == "Completed" and data["progress"] == 100
+    assert len(data["client_id"]) == 10
+    assert [t["status"] for t in data["tasks"]] == ["Completed"] * 8
+    copy = next(t for t in data["tasks"] if t["step"] == "copy_products")
+    assert copy["items_done"] == copy["items_total"] == 64
+    listed = json.loads(runner.invoke(args=["processes", "list", "--json"]).output)
+    assert [p["process_id"] for p in listed] == [created["process_id"]]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--account", "Nobody"], "No account named 'Nobody'."),
+        (["--price-list", "Nope"], "No price list named 'Nope'."),
+        (["--timezone", "Mars/Base"], "--timezone: Choose a time zone from the list"),
+        (["--language", "xx"], "--language: Choose a language from the list."),
+        (["--account", "Fabrikam Ltd"], "not enabled for ordering"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(app, demo, args, message):
+    """A wrong option says which and what to do, exits 2, and creates nothing."""
+    argv = list(CREATE)
+    for i in range(0, len(args), 2):
+        argv[argv.index(args[i]) + 1] = args[i + 1]
+    result = app.test_cli_runner().invoke(args=argv, input=GOOD_PASSWORD + "\n")
+    assert result.exit_code == 2
+    assert message in result.output
+    listed = app.test_cli_runner().invoke(args=["processes", "list", "--json"])
+    assert json.loads(listed.output) == []
+
+
+def test_short_password_from_stdin_is_refused(app, demo):
+    """The password rule applies to the CLI as to the form."""
+    result = app.test_cli_runner().invoke(args=CREATE, input="short\n")
+    assert result.exit_code == 2
+    assert "at least 12 characters" in result.output
+
+
+@pytest.mark.slow
+def test_wait_prints_progress_and_exits_0_on_completed(app, demo, migrated, redis_url):
+    """--wait follows the process run by a real worker subprocess until Completed."""
+    env = {**os.environ, "DATABASE_URL": migrated, "REDIS_URL": redis_url,
+           "SECRET_KEY": "test-secret", "COPY_BATCH_SIZE": "25"}  # fmt: skip
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    worker = subprocess.Popen([*flask, "worker"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        done = subprocess.run(
+            [*flask, *CREATE, "--wait", "--json"],
+            cwd=ROOT, env=env, input=GOOD_PASSWORD + "\n", capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "Completed" and summary["client_id"]
+    assert "%]" in done.stderr  # progress lines went to stderr
