@@ -10,6 +10,7 @@ from flask import current_app, has_app_context
 from rq import get_current_job
 from sqlalchemy import or_, select, update
 
+from jobs import chaos
 from jobs import steps as steps_module
 from jobs.context import CancelRequested, LostClaim, StepContext, StepFailure
 from webapp.extensions import db
@@ -24,7 +25,9 @@ from webapp.models import (
     TenantStatus,
     utcnow,
 )
+from jobs.mail import enqueue_email
 from webapp.services import audit
+from webapp.services.notifications import notify_finished
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,7 @@ class ProcessRunner:
             if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED):
                 continue
             ctx = StepContext(process=process, task=task, runner_token=self.token)
+            chaos.point(f"before:{task.step}")
             try:
                 self._run_task(ctx)
             except LostClaim:
@@ -185,16 +189,21 @@ class ProcessRunner:
             summary=f"{task.title} failed: {message}",
             process_id=process.id,
         )
+        email = notify_finished(process, "Failed", message)
         db.session.commit()
+        enqueue_email(email.id if email else None)
 
     def _finish_cancelled(self, process: Process, task: ProcessTask) -> None:
         db.session.rollback()
         now = utcnow()
-        db.session.execute(
+        owned = db.session.execute(
             update(Process)
             .where(Process.id == process.id, Process.runner_token == self.token)
             .values(status=ProcessStatus.CANCELLED, finished_at=now, message="Stopped by staff.")
-        )
+        ).rowcount
+        if not owned:
+            db.session.rollback()
+            return
         db.session.execute(
             update(ProcessTask)
             .where(
@@ -213,14 +222,18 @@ class ProcessRunner:
             summary=f"Stopped before '{task.title}' finished.",
             process_id=process.id,
         )
+        notify_finished(process, "Cancelled", "Stopped by staff.")
         db.session.commit()
 
     def _finish_completed(self, process: Process) -> None:
-        db.session.execute(
+        owned = db.session.execute(
             update(Process)
             .where(Process.id == process.id, Process.runner_token == self.token)
             .values(status=ProcessStatus.COMPLETED, finished_at=utcnow(), message="")
-        )
+        ).rowcount
+        if not owned:
+            db.session.rollback()
+            return
         audit.record(
             organization_id=process.organization_id,
             actor=None,
@@ -230,7 +243,9 @@ class ProcessRunner:
             summary=f"{process.name}: completed",
             process_id=process.id,
         )
+        email = notify_finished(process, "Completed")
         db.session.commit()
+        enqueue_email(email.id if email else None)
 
     def _set_tenant_status(self, process, tenant_status, org_status) -> None:
         tenant = db.session.get(TenantReseller, process.tenant_reseller_id)

@@ -84,7 +84,7 @@ def _sweep(report: SweepReport) -> None:
             needs_job = process.heartbeat_at is None or process.heartbeat_at < stale_before
         if not needs_job:
             continue
-        if process.attempts >= current_app.config["PROCESS_MAX_ATTEMPTS"]:
+        if process.attempts >= process.attempt_limit:
             give_up(process)
             report.failed.append(process.id)
             continue

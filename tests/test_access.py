@@ -29,8 +29,8 @@ def _rules(app):
 
 
 def _substitute(path: str, ids: dict) -> str:
-    for name, value in ids.items():
-        path = path.replace(f"<int:{name}>", str(value))
+    for name, value in {**ids, "action": "retry"}.items():
+        path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in path, f"no test id for a parameter in {path}: add it to the table"
     return path
 

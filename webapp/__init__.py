@@ -62,9 +62,18 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.auth.routes import bp as auth_bp
     from webapp.home.routes import bp as home_bp
+    from webapp.notifications.routes import bp as notifications_bp
     from webapp.pricelists.routes import bp as pricelists_bp
     from webapp.processes.routes import bp as processes_bp
     from webapp.tenants.routes import bp as tenants_bp
 
-    for blueprint in (auth_bp, home_bp, accounts_bp, pricelists_bp, tenants_bp, processes_bp):
+    for blueprint in (
+        auth_bp,
+        home_bp,
+        accounts_bp,
+        pricelists_bp,
+        tenants_bp,
+        processes_bp,
+        notifications_bp,
+    ):
         app.register_blueprint(blueprint)

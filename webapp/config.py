@@ -63,6 +63,10 @@ class Settings:
     worker_ttl: int
     maintenance_interval: int
     job_timeout: int
+    mail_server: str | None
+    mail_port: int
+    mail_from: str
+    mail_use_tls: bool
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -80,6 +84,10 @@ class Settings:
             worker_ttl=env_int("WORKER_TTL", 30),
             maintenance_interval=env_int("MAINTENANCE_INTERVAL", 10),
             job_timeout=env_int("JOB_TIMEOUT", 3600),
+            mail_server=os.environ.get("MAIL_SERVER", "").strip() or None,
+            mail_port=env_int("MAIL_PORT", 25),
+            mail_from=env_str("MAIL_FROM", "noreply@localhost"),
+            mail_use_tls=env_bool("MAIL_USE_TLS", False),
         )
 
     def flask_config(self) -> dict:
@@ -103,6 +111,12 @@ class Settings:
             "MAINTENANCE_INTERVAL": self.maintenance_interval,
             "JOB_TIMEOUT": self.job_timeout,
             "QUEUE_NAME": "processes",
+            "MAIL_SERVER": self.mail_server,
+            "MAIL_PORT": self.mail_port,
+            "MAIL_FROM": self.mail_from,
+            "MAIL_USE_TLS": self.mail_use_tls,
+            "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+            "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
             "LOGIN_RATE_LIMIT_IP": "30 per minute",
             "LOGIN_RATE_LIMIT_USER": "5 per minute",
         }

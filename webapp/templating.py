@@ -49,4 +49,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_org():
-        return {"current_org": _current_org()}
+        from webapp.services.notifications import unread_count
+
+        unread = unread_count(current_user.id) if current_user.is_authenticated else 0
+        return {"current_org": _current_org(), "unread_notifications": unread}

@@ -4,6 +4,7 @@ from webapp.models.account import Account, AccountPlatformSync, ProvisioningPlat
 from webapp.models.audit import AuditLog
 from webapp.models.base import utcnow
 from webapp.models.catalog import PriceList, PriceListItem, Product
+from webapp.models.notification import Notification, OutboxEmail
 from webapp.models.organization import Edition, Organization, OrgStatus, Role, User
 from webapp.models.process import (
     FINISHED_PROCESS_STATUSES,
@@ -20,6 +21,8 @@ __all__ = [
     "AccountPlatformSync",
     "AuditLog",
     "Edition",
+    "Notification",
+    "OutboxEmail",
     "OrgStatus",
     "Organization",
     "PlatformSetting",

@@ -47,7 +47,10 @@ class Process(OrgScoped, TimestampMixin, db.Model):
     job_id: Mapped[str | None] = mapped_column(String(80))
     # Set by the job that claimed the process; a job that lost its claim stops writing.
     runner_token: Mapped[str | None] = mapped_column(String(40))
+    # Jobs enqueued so far (job ids are process-<id>-<attempt>, so this only grows) and the
+    # number the reaper may reach before giving up; a staff Retry raises the limit.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempt_limit: Mapped[int] = mapped_column(Integer, default=5)
     enqueue_error: Mapped[str] = mapped_column(String(400), default="")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -57,6 +57,9 @@ class TenantReseller(OrgScoped, TimestampMixin, db.Model):
 class Storefront(OrgScoped, TimestampMixin, db.Model):
     """The tenant's public, white-label shop; organization_id is the tenant organization."""
 
+    # One storefront per tenant: the create step cannot make a second one on a re-run.
+    __table_args__ = (db.UniqueConstraint("organization_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     brand_name: Mapped[str] = mapped_column(String(200))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from webapp.extensions import db
 from webapp.models import Account, Process, ProcessStatus, TaskStatus, TenantReseller, utcnow
 from webapp.scoping import org_id
+from webapp.services import process_actions
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -58,6 +60,7 @@ def _context(process: Process) -> dict:
         "announce": request.args.get("seen") != state,
         "announcement": announcement(process),
         "timing": timing(process),
+        "actions": process_actions.available_actions(process, current_user),
     }
 
 
@@ -74,3 +77,34 @@ def status(process_id: int):
     """The polling fragment; once finished it carries no trigger, so polling stops."""
     process = Process.get_in_org_or_404(process_id, org_id())
     return render_block("processes/view.html", "status", **_context(process))
+
+
+ACTIONS = {
+    "retry": (process_actions.retry, "Retry queued: the failed task and those after it run again."),
+    "resume": (process_actions.resume, "Resume queued: the process continues where it stopped."),
+    "cancel": (process_actions.cancel, "The process was cancelled before it started."),
+    "stop": (process_actions.stop, "Stop requested: the process stops at the next safe point."),
+    "cleanup": (
+        process_actions.cleanup,
+        "Cleaned up: what the creation made was removed; the account can start again.",
+    ),
+    "mark_failed": (process_actions.mark_failed, "The process was marked as failed."),
+}
+
+
+@bp.post("/<int:process_id>/<action>")
+def act(process_id: int, action: str):
+    """Run one staff action; refused politely (409) when the process moved on meanwhile."""
+    if action not in ACTIONS:
+        abort(404)
+    process = Process.get_in_org_or_404(process_id, org_id())
+    if action == "mark_failed" and not current_user.is_admin:
+        abort(403)
+    handler, done_message = ACTIONS[action]
+    try:
+        handler(process, current_user)
+    except process_actions.ActionRefused as refused:
+        flash(str(refused), "warning")
+        return redirect(url_for("processes.view", process_id=process_id), code=303)
+    flash(done_message, "success")
+    return redirect(url_for("processes.view", process_id=process_id), code=303)

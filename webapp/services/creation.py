@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -113,6 +114,7 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
         name=process_name(account),
         tenant_reseller_id=tenant.id,
         created_by_id=actor.id if actor else None,
+        attempt_limit=current_app.config["PROCESS_MAX_ATTEMPTS"],
     )
     process.tasks = [
         ProcessTask(position=i, step=step.key, title=step.title)

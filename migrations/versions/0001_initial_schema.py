@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 31b46261fe2e
+Revision ID: b23bbe3c3686
 Revises: 
-Create Date: 2026-11-25 21:50:03.890148
+Create Date: 2026-11-25 22:04:11.969679
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import webapp.models.base  # noqa: F401 - custom column types (UTCDateTime, Mone
 
 
 # revision identifiers, used by Alembic.
-revision = '31b46261fe2e'
+revision = 'b23bbe3c3686'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -69,6 +69,24 @@ def upgrade():
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_parent_account_id'), ['parent_account_id'], unique=False)
+
+    op.create_table('outbox_email',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=400), nullable=False),
+    sa.Column('sent_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_outbox_email_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_email'))
+    )
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_email_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_email_status'), ['status'], unique=False)
 
     op.create_table('platform_setting',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -136,6 +154,7 @@ def upgrade():
     sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_storefront_organization_id_organization')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_storefront')),
+    sa.UniqueConstraint('organization_id', name=op.f('uq_storefront_organization_id')),
     sa.UniqueConstraint('slug', name=op.f('uq_storefront_slug'))
     )
     with op.batch_alter_table('storefront', schema=None) as batch_op:
@@ -234,6 +253,7 @@ def upgrade():
     sa.Column('job_id', sa.String(length=80), nullable=True),
     sa.Column('runner_token', sa.String(length=40), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('attempt_limit', sa.Integer(), nullable=False),
     sa.Column('enqueue_error', sa.String(length=400), nullable=False),
     sa.Column('cancel_requested', sa.Boolean(), nullable=False),
     sa.Column('started_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -275,6 +295,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_log_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_process_id'), ['process_id'], unique=False)
 
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.Integer(), nullable=True),
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('message', sa.String(length=400), nullable=False),
+    sa.Column('read_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_notification_organization_id_organization')),
+    sa.ForeignKeyConstraint(['process_id'], ['process.id'], name=op.f('fk_notification_process_id_process')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
+
     op.create_table('process_task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.Integer(), nullable=False),
@@ -304,6 +342,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_process_task_process_id'))
 
     op.drop_table('process_task')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_unread')
+        batch_op.drop_index(batch_op.f('ix_notification_organization_id'))
+
+    op.drop_table('notification')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_process_id'))
         batch_op.drop_index(batch_op.f('ix_audit_log_organization_id'))
@@ -352,6 +395,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_platform_setting_organization_id'))
 
     op.drop_table('platform_setting')
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_email_status'))
+        batch_op.drop_index(batch_op.f('ix_outbox_email_organization_id'))
+
+    op.drop_table('outbox_email')
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_parent_account_id'))
         batch_op.drop_index(batch_op.f('ix_account_organization_id'))
