@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 
+from jobs import chaos
 from jobs.context import StepContext
 from webapp.extensions import db
 
@@ -42,11 +43,13 @@ def copy_in_batches(
     ranges = id_ranges(source_ids, batch_size)
     already = ctx.task.items_done if ctx.task.items_total == total else 0
     ctx.progress(already, total, f"{already:,} of {total:,} {noun} copied")
-    for first, last, done in ranges:
+    for number, (first, last, done) in enumerate(ranges, start=1):
         if done <= already:
             continue
         db.session.execute(statement_for_range(first, last))
+        chaos.point(f"{ctx.task.step}:batch-uncommitted:{number}")
         ctx.progress(done, total, f"{done:,} of {total:,} {noun} copied")
         if done < total:
             ctx.checkpoint()
+            chaos.point(f"{ctx.task.step}:batch-committed:{number}")
     return total

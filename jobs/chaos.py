@@ -1,7 +1,8 @@
 """Fault-injection points for the chaos tests; inert unless TRBSS_CHAOS_PAUSE_AT is set.
 
-At the named point the work-horse writes its pid to TRBSS_CHAOS_MARKER and then waits, so a
-test can SIGKILL the worker and its horse at exactly that moment (a real crash, not a mock)."""
+At the named point the work-horse writes its pid to the file TRBSS_CHAOS_MARKER and waits
+while that file exists: the test either SIGKILLs the worker and its horse at exactly that
+moment (a real crash, not a mock) or removes the file to let the job go on."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from pathlib import Path
 
 
 def point(name: str) -> None:
-    """Pause here forever if this is the point the chaos test asked for."""
+    """Pause here if this is the point the chaos test asked for."""
     if os.environ.get("TRBSS_CHAOS_PAUSE_AT") != name:
         return
-    marker = os.environ.get("TRBSS_CHAOS_MARKER")
-    if marker:
-        Path(marker).write_text(str(os.getpid()))
-    while True:  # the test kills us here
-        time.sleep(0.2)
+    marker = Path(os.environ["TRBSS_CHAOS_MARKER"])
+    marker.write_text(str(os.getpid()))
+    while marker.exists():
+        time.sleep(0.05)
