@@ -1,0 +1,174 @@
+"""Browser fixtures: the test app on a real HTTP server, a real RQ worker subprocess, and
+Debian's Chromium driven by Playwright (sync API)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "demo-password-123"
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over HTTP on a free port, in a daemon thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+def _stop_process_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the process, wait `grace` seconds, then SIGKILL it and anything it forked."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGCONT)  # in case a test paused it
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(grace)
+    # The group also holds RQ's forked work horse, which must not outlive the worker.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.fixture
+def worker_process(app, migrated, redis_url, request):
+    """A real `flask --app wsgi worker` subprocess on the test database and Redis.
+
+    Depends on `app` so the tables are cleared and Redis is flushed before the worker
+    registers itself; its output goes to test-artifacts/<test>-worker.log."""
+    from redis import Redis
+    from rq import Worker
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"{_safe_name(request.node.name)}-worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret",
+        "COPY_BATCH_SIZE": "25",
+    }
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        connection = Redis.from_url(redis_url)
+        try:
+            deadline = time.monotonic() + 30
+            while not Worker.all(connection=connection):
+                if proc.poll() is not None:
+                    pytest.fail(f"the worker exited ({proc.returncode}); see {log_path}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the worker did not register in 30 s; see {log_path}")
+                time.sleep(0.1)
+        finally:
+            connection.close()
+        yield proc
+    finally:
+        _stop_process_group(proc)
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium under Playwright; skipped without it, except on CI where it fails."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def viewport():
+    """The window size; a test overrides it with @pytest.mark.parametrize("viewport", ...)."""
+    return {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def browser_page(chromium, viewport):
+    """A fresh page (own cookies) in Chromium at `viewport`, closed after the test."""
+    context = chromium.new_context(viewport=viewport)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "what") saves test-artifacts/<test>-<what>.png for humans to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    prefix = _safe_name(request.node.name)
+
+    def take(page, what: str) -> Path:
+        path = ARTIFACTS / f"{prefix}-{_safe_name(what)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def sign_in(browser_page, live_server):
+    """sign_in(client_id, username, password) through the real login form of `live_server`."""
+
+    def submit(client_id="DEMO", username="admin", password=DEMO_PASSWORD):
+        page = browser_page
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Client ID").fill(client_id)
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        assert "/login" not in page.url, page.locator("main").inner_text()
+
+    return submit
