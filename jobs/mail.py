@@ -46,7 +46,9 @@ def send_outbox_email(outbox_id: int) -> str:
     message.set_content(email.body)
     email.attempts += 1
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=20) as smtp:
+        with smtplib.SMTP(
+            config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=20
+        ) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 from jobs import chaos
 from jobs import steps as steps_module
 from jobs.context import CancelRequested, LostClaim, StepContext, StepFailure
+from jobs.mail import enqueue_email
 from webapp.extensions import db
 from webapp.models import (
     Organization,
@@ -25,7 +26,6 @@ from webapp.models import (
     TenantStatus,
     utcnow,
 )
-from jobs.mail import enqueue_email
 from webapp.services import audit
 from webapp.services.notifications import notify_finished
 
@@ -94,9 +94,9 @@ class ProcessRunner:
         process = db.session.get(Process, self.process_id)
         log.info("job %s: running process %s (%s)", job_id, process.id, process.name)
         tasks = db.session.scalars(
-            select(ProcessTask).where(ProcessTask.process_id == process.id).order_by(
-                ProcessTask.position
-            )
+            select(ProcessTask)
+            .where(ProcessTask.process_id == process.id)
+            .order_by(ProcessTask.position)
         ).all()
         for task in tasks:
             if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED):
@@ -113,10 +113,14 @@ class ProcessRunner:
                 return "cancelled"
             except StepFailure as exc:
                 self._finish_failed(process, task, str(exc))
-                log.warning("job %s: process %s failed in %s: %s", job_id, process.id, task.step, exc)
+                log.warning(
+                    "job %s: process %s failed in %s: %s", job_id, process.id, task.step, exc
+                )
                 raise
             except Exception as exc:
-                log.exception("job %s: process %s crashed in step %s", job_id, process.id, task.step)
+                log.exception(
+                    "job %s: process %s crashed in step %s", job_id, process.id, task.step
+                )
                 message = (
                     f"Unexpected error while '{task.title}' ({type(exc).__name__}). "
                     f"The details are in the worker log under job {job_id}. Retry the process; "

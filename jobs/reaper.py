@@ -4,6 +4,7 @@ and are not, and give them a new job (a bounded number of times)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -64,10 +65,8 @@ def sweep() -> SweepReport:
     try:
         _sweep(report)
     finally:
-        try:
+        with contextlib.suppress(RedisError):  # the lock expires by itself anyway
             lock.release()
-        except RedisError:
-            pass
         db.session.remove()
     return report
 
@@ -88,7 +87,9 @@ def _sweep(report: SweepReport) -> None:
             give_up(process)
             report.failed.append(process.id)
             continue
-        log.info("reaper: process %s (%s) has no live job; re-enqueueing", process.id, process.status)
+        log.info(
+            "reaper: process %s (%s) has no live job; re-enqueueing", process.id, process.status
+        )
         if enqueue_process(process.id):
             report.requeued.append(process.id)
 

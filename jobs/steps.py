@@ -90,7 +90,9 @@ def create_administrator(ctx: StepContext) -> str:
     tenant = ctx.tenant
     org = _tenant_org(ctx)
     exists = db.session.scalar(
-        select(User.id).where(User.organization_id == org.id, User.username == tenant.admin_username)
+        select(User.id).where(
+            User.organization_id == org.id, User.username == tenant.admin_username
+        )
     )
     if exists is None:
         if not tenant.admin_password_hash:
@@ -121,9 +123,18 @@ def copy_products(ctx: StepContext) -> str:
     ).all()
     now = utcnow()
     columns = [
-        "organization_id", "platform_id", "sku", "name", "description", "category",
-        "billing_period", "source_product_id", "cost_price", "cost_currency", "created_at",
-    ]  # fmt: skip
+        "organization_id",
+        "platform_id",
+        "sku",
+        "name",
+        "description",
+        "category",
+        "billing_period",
+        "source_product_id",
+        "cost_price",
+        "cost_currency",
+        "created_at",
+    ]
 
     def statement(first: int, last: int):
         source = (
@@ -177,9 +188,7 @@ def create_price_list(ctx: StepContext) -> str:
             source,
         )
 
-    copy_in_batches(
-        ctx, product_ids, current_app.config["COPY_BATCH_SIZE"], statement, "prices"
-    )
+    copy_in_batches(ctx, product_ids, current_app.config["COPY_BATCH_SIZE"], statement, "prices")
     return f"Price list {name} created with {len(product_ids):,} prices."
 
 

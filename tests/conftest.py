@@ -154,9 +154,13 @@ class Auth:
         token = csrf_from(page.get_data(as_text=True))
         return self.client.post(
             "/login",
-            data={"csrf_token": token, "client_id": client_id, "username": username,
-                  "password": password},
-        )  # fmt: skip
+            data={
+                "csrf_token": token,
+                "client_id": client_id,
+                "username": username,
+                "password": password,
+            },
+        )
 
     def token(self, path="/"):
         return csrf_from(self.client.get(path, follow_redirects=True).get_data(as_text=True))

@@ -42,9 +42,20 @@ def other_org(app, demo):
         org = Organization(name="Other Distributor", client_id="OTHER")
         db.session.add(org)
         db.session.flush()
-        db.session.add(User(organization_id=org.id, username="admin", password_hash=hash_password("other-password-123"), role="admin"))  # fmt: skip
-        account = Account(organization_id=org.id, name="Other Reseller", is_reseller=True,
-                          enabled_for_ordering=True)  # fmt: skip
+        db.session.add(
+            User(
+                organization_id=org.id,
+                username="admin",
+                password_hash=hash_password("other-password-123"),
+                role="admin",
+            )
+        )
+        account = Account(
+            organization_id=org.id,
+            name="Other Reseller",
+            is_reseller=True,
+            enabled_for_ordering=True,
+        )
         price_list = PriceList(organization_id=org.id, name="Other EUR", currency="EUR")
         db.session.add_all([account, price_list])
         db.session.flush()
@@ -52,16 +63,30 @@ def other_org(app, demo):
         product = Product(organization_id=org.id, platform_id=platform_id, sku="X-1", name="X")
         db.session.add(product)
         db.session.flush()
-        db.session.add(PriceListItem(organization_id=org.id, price_list_id=price_list.id,
-                                     product_id=product.id, retail_price=1))  # fmt: skip
+        db.session.add(
+            PriceListItem(
+                organization_id=org.id,
+                price_list_id=price_list.id,
+                product_id=product.id,
+                retail_price=1,
+            )
+        )
         tenant = TenantReseller(
-            organization_id=org.id, account_id=account.id, price_list_id=price_list.id,
-            language="en", timezone="UTC", date_format="yyyy-MM-dd", edition="Basic",
-            admin_username="x", admin_email="x@example.com",
-        )  # fmt: skip
+            organization_id=org.id,
+            account_id=account.id,
+            price_list_id=price_list.id,
+            language="en",
+            timezone="UTC",
+            date_format="yyyy-MM-dd",
+            edition="Basic",
+            admin_username="x",
+            admin_email="x@example.com",
+        )
         db.session.add(tenant)
         db.session.flush()
-        process = Process(organization_id=org.id, name="Other process", tenant_reseller_id=tenant.id)
+        process = Process(
+            organization_id=org.id, name="Other process", tenant_reseller_id=tenant.id
+        )
         process.tasks = [ProcessTask(position=1, step="activate", title="Activate")]
         db.session.add(process)
         db.session.commit()
@@ -112,20 +137,31 @@ def test_another_organizations_ids_are_404_on_every_route(app, other_org, auth, 
         if "POST" in rule.methods:
             response = client.post(
                 path,
-                data={"csrf_token": token, "enabled": "0", "separate_invoices": "1",
-                      "platform_id": "1", "status": "synced"},
-            )  # fmt: skip
+                data={
+                    "csrf_token": token,
+                    "enabled": "0",
+                    "separate_invoices": "1",
+                    "platform_id": "1",
+                    "status": "synced",
+                },
+            )
             assert response.status_code == 404, path
             checked += 1
     assert checked >= 10
     with app.app_context():
         assert _counts() == before
-        assert db.session.get(Account, other_org["account_id"]).enabled_for_ordering == enabled_before
+        assert (
+            db.session.get(Account, other_org["account_id"]).enabled_for_ordering == enabled_before
+        )
 
 
 def test_unknown_ids_are_404_too(app, demo, auth, client):
     """An id that exists nowhere looks the same as another organization's."""
     auth.login()
-    for path in ("/accounts/999999", "/price-lists/999999", "/processes/999999",
-                 "/tenant-resellers/999999"):  # fmt: skip
+    for path in (
+        "/accounts/999999",
+        "/price-lists/999999",
+        "/processes/999999",
+        "/tenant-resellers/999999",
+    ):
         assert client.get(path).status_code == 404, path

@@ -99,9 +99,13 @@ def test_open_redirect_through_next_is_ignored(demo, auth, client):
     token = csrf_from(page.get_data(as_text=True))
     response = client.post(
         "/login?next=https://evil.example/",
-        data={"csrf_token": token, "client_id": "DEMO", "username": "admin",
-              "password": "demo-password-123"},
-    )  # fmt: skip
+        data={
+            "csrf_token": token,
+            "client_id": "DEMO",
+            "username": "admin",
+            "password": "demo-password-123",
+        },
+    )
     assert "evil.example" not in response.headers["Location"]
 
 

@@ -15,11 +15,26 @@ from tests.helpers import GOOD_PASSWORD
 ROOT = Path(__file__).resolve().parent.parent
 
 CREATE = [
-    "tenant-reseller", "create", "--account", "Northwind Cloud", "--price-list", "Partner EUR",
-    "--edition", "basic", "--language", "en", "--timezone", "Europe/Athens",
-    "--date-format", "dd/MM/yyyy", "--admin-username", "nwadmin",
-    "--admin-email", "admin@northwind.example", "--admin-password-stdin",
-]  # fmt: skip
+    "tenant-reseller",
+    "create",
+    "--account",
+    "Northwind Cloud",
+    "--price-list",
+    "Partner EUR",
+    "--edition",
+    "basic",
+    "--language",
+    "en",
+    "--timezone",
+    "Europe/Athens",
+    "--date-format",
+    "dd/MM/yyyy",
+    "--admin-username",
+    "nwadmin",
+    "--admin-email",
+    "admin@northwind.example",
+    "--admin-password-stdin",
+]
 
 
 def test_create_then_list_and_show_as_json(app, demo, run_jobs):
@@ -73,17 +88,27 @@ def test_short_password_from_stdin_is_refused(app, demo):
 @pytest.mark.slow
 def test_wait_prints_progress_and_exits_0_on_completed(app, demo, migrated, redis_url):
     """--wait follows the process run by a real worker subprocess until Completed."""
-    env = {**os.environ, "DATABASE_URL": migrated, "REDIS_URL": redis_url,
-           "SECRET_KEY": "test-secret", "COPY_BATCH_SIZE": "25"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret",
+        "COPY_BATCH_SIZE": "25",
+    }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    worker = subprocess.Popen([*flask, "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    worker = subprocess.Popen(
+        [*flask, "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         done = subprocess.run(
             [*flask, *CREATE, "--wait", "--json"],
-            cwd=ROOT, env=env, input=GOOD_PASSWORD + "\n", capture_output=True, text=True,
+            cwd=ROOT,
+            env=env,
+            input=GOOD_PASSWORD + "\n",
+            capture_output=True,
+            text=True,
             timeout=120,
-        )  # fmt: skip
+        )
     finally:
         worker.terminate()
         try:

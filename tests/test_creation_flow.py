@@ -58,8 +58,12 @@ def test_whole_flow_creates_a_tenant_that_can_sign_in(app, demo, auth, client, r
         org = db.session.get(Organization, tenant.tenant_organization_id)
         assert tenant.status == "Active" and org.status == "Active"
         assert (org.edition, org.language, org.timezone, org.date_format, org.currency) == (
-            "Premium", "de", "Europe/Berlin", "dd.MM.yyyy", "EUR"
-        )  # fmt: skip
+            "Premium",
+            "de",
+            "Europe/Berlin",
+            "dd.MM.yyyy",
+            "EUR",
+        )
         assert len(org.client_id) == 10 and not set(org.client_id) & set("0O1I")
         assert tenant.back_ordering_active is False
         assert tenant.admin_password_hash is None  # no credential kept once used
@@ -93,7 +97,10 @@ def test_whole_flow_creates_a_tenant_that_can_sign_in(app, demo, auth, client, r
     assert f"{client_id[:5]}-{client_id[5:]}" in page
 
     client.post("/logout", data={"csrf_token": auth.token()})
-    assert auth.login(client_id=client_id, username="nwadmin", password=GOOD_PASSWORD).status_code == 302
+    assert (
+        auth.login(client_id=client_id, username="nwadmin", password=GOOD_PASSWORD).status_code
+        == 302
+    )
     products = client.get("/products").get_data(as_text=True)
     assert "64 products" in products
     assert "Microsoft 365 Business Basic" in products

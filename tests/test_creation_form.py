@@ -15,8 +15,16 @@ def test_form_has_the_seed_fields_and_only_eligible_price_lists(app, demo, auth,
     auth.login()
     page = client.get(f"/accounts/{account_id(app, 'Tailspin IT')}/tenant-reseller/new")
     html = page.get_data(as_text=True)
-    for label in ("Price List", "Language", "Time Zone", "Date Format", "Edition",
-                  "Separate Invoices", "Administrator Account", "Password again"):  # fmt: skip
+    for label in (
+        "Price List",
+        "Language",
+        "Time Zone",
+        "Date Format",
+        "Edition",
+        "Separate Invoices",
+        "Administrator Account",
+        "Password again",
+    ):
         assert label in html
     assert "Microsoft only EUR" in html
     assert "Partner EUR" not in html  # Tailspin is not synced with Acronis
@@ -39,8 +47,12 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("field,value,message", BAD_FIELDS, ids=[f"{f}={v}" for f, v, _ in BAD_FIELDS])
-def test_each_bad_field_gets_its_message_and_nothing_is_saved(app, demo, auth, client, field, value, message):
+@pytest.mark.parametrize(
+    "field,value,message", BAD_FIELDS, ids=[f"{f}={v}" for f, v, _ in BAD_FIELDS]
+)
+def test_each_bad_field_gets_its_message_and_nothing_is_saved(
+    app, demo, auth, client, field, value, message
+):
     """A wrong field is a 400 with the message next to it; no row is written."""
     auth.login()
     token = open_creation_form(client, app)
@@ -62,8 +74,11 @@ def test_readiness_is_rechecked_at_submit(app, demo, auth, client):
     auth.login()
     token = open_creation_form(client, app)
     with app.app_context():
-        db.session.execute(update(Account).where(Account.name == "Northwind Cloud").values(
-            enabled_for_ordering=False))  # fmt: skip
+        db.session.execute(
+            update(Account)
+            .where(Account.name == "Northwind Cloud")
+            .values(enabled_for_ordering=False)
+        )
         db.session.commit()
     response = post_creation(client, app, token)
     html = response.get_data(as_text=True)

@@ -79,8 +79,12 @@ def _redis_servers_mentioning(text: str) -> list[int]:
 def _run_flask(env: dict, *args: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, f"flask {' '.join(args)} failed:\n{result.stderr}"
 
 
@@ -125,9 +129,13 @@ def test_sigterm_stops_web_worker_and_embedded_redis(tmp_path):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "webapp.devserver"],
-            cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_for_login(port, proc, log_path, timeout=60)
         tree = _process_tree(proc.pid)

@@ -1,4 +1,4 @@
-"""Schema changes go through Alembic: the migrations build a fresh schema that matches the models."""
+"""Schema changes go through Alembic: migrations build a fresh schema equal to the models."""
 
 from __future__ import annotations
 
@@ -23,13 +23,27 @@ def _fresh_urls(tmp_path, database_url):
 def test_migrations_build_a_schema_identical_to_the_models(tmp_path, migrated, redis_url):
     """upgrade() on an empty database gives every table, with no drift from the models."""
     for url in _fresh_urls(tmp_path, migrated):
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
-                          "RATELIMIT_STORAGE_URI": "memory://"})  # fmt: skip
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "REDIS_URL": redis_url,
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
         with app.app_context():
             upgrade()
             tables = set(inspect(db.engine).get_table_names())
-            assert {"organization", "user", "account", "product", "price_list_item",
-                    "tenant_reseller", "process", "process_task", "audit_log"} <= tables  # fmt: skip
+            assert {
+                "organization",
+                "user",
+                "account",
+                "product",
+                "price_list_item",
+                "tenant_reseller",
+                "process",
+                "process_task",
+                "audit_log",
+            } <= tables
             with db.engine.connect() as conn:
                 diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
             assert diff == [], diff
@@ -39,8 +53,13 @@ def test_migrations_build_a_schema_identical_to_the_models(tmp_path, migrated, r
 def test_downgrade_to_base_and_back(tmp_path, redis_url):
     """The migrations are reversible on a scratch SQLite database."""
     url = f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
-                      "RATELIMIT_STORAGE_URI": "memory://"})  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     with app.app_context():
         upgrade()
         downgrade(revision="base")
@@ -48,4 +67,3 @@ def test_downgrade_to_base_and_back(tmp_path, redis_url):
         upgrade()
         assert "organization" in inspect(db.engine).get_table_names()
         db.engine.dispose()
-

@@ -52,12 +52,16 @@ def test_screen_reader_announcement_only_on_step_change(app, demo, auth, client)
     assert 'aria-live="polite"' in page
 
 
-def test_a_failing_step_fails_the_process_with_a_readable_message(app, demo, auth, client, run_jobs):
+def test_a_failing_step_fails_the_process_with_a_readable_message(
+    app, demo, auth, client, run_jobs
+):
     """A price list deactivated after Save fails Check prerequisites; the rest are Skipped."""
     auth.login()
     submit_creation(client, app)
     with app.app_context():
-        db.session.execute(update(PriceList).where(PriceList.name == "Partner EUR").values(active=False))
+        db.session.execute(
+            update(PriceList).where(PriceList.name == "Partner EUR").values(active=False)
+        )
         db.session.commit()
     run_jobs()
     pid = _process_id(app)
@@ -73,14 +77,19 @@ def test_a_failing_step_fails_the_process_with_a_readable_message(app, demo, aut
     assert "Traceback" not in page
 
 
-def test_an_unexpected_error_shows_the_job_id_not_a_traceback(app, demo, auth, client, run_jobs, monkeypatch):
+def test_an_unexpected_error_shows_the_job_id_not_a_traceback(
+    app, demo, auth, client, run_jobs, monkeypatch
+):
     """A crash in a step fails that task with a message pointing to the worker log."""
 
     def broken(ctx):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setitem(steps.STEPS_BY_KEY, "create_storefront",
-                        steps.Step("create_storefront", "Create storefront", broken))  # fmt: skip
+    monkeypatch.setitem(
+        steps.STEPS_BY_KEY,
+        "create_storefront",
+        steps.Step("create_storefront", "Create storefront", broken),
+    )
     auth.login()
     submit_creation(client, app)
     run_jobs()
@@ -111,7 +120,9 @@ def test_two_staff_members_submitting_at_once_make_one_tenant(app, demo):
         barrier.wait()
         results.append(post_creation(c, app, token).status_code)
 
-    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, tokens, strict=True)]
+    threads = [
+        threading.Thread(target=submit, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -150,10 +161,15 @@ def test_separate_invoices_can_be_changed_and_is_logged(app, demo, auth, client,
     with app.app_context():
         tenant_id = db.session.scalar(select(TenantReseller.id))
     token = auth.token(f"/tenant-resellers/{tenant_id}")
-    response = client.post(f"/tenant-resellers/{tenant_id}/separate-invoices",
-                           data={"csrf_token": token}, follow_redirects=True)  # fmt: skip
+    response = client.post(
+        f"/tenant-resellers/{tenant_id}/separate-invoices",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
     assert "applies to sub-customers copied from now on" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(TenantReseller.separate_invoices)) is False
         row = db.session.scalar(select(AuditLog).where(AuditLog.action == "tenant_reseller.update"))
-        assert row.before == {"separate_invoices": True} and row.after == {"separate_invoices": False}
+        assert row.before == {"separate_invoices": True} and row.after == {
+            "separate_invoices": False
+        }

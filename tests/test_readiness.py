@@ -25,13 +25,15 @@ def _price_list(name: str) -> PriceList:
 
 
 def _not_enabled():
-    db.session.execute(update(Account).where(Account.name == "Northwind Cloud").values(
-        enabled_for_ordering=False))  # fmt: skip
+    db.session.execute(
+        update(Account).where(Account.name == "Northwind Cloud").values(enabled_for_ordering=False)
+    )
 
 
 def _customer_only():
-    db.session.execute(update(Account).where(Account.name == "Northwind Cloud").values(
-        is_reseller=False))  # fmt: skip
+    db.session.execute(
+        update(Account).where(Account.name == "Northwind Cloud").values(is_reseller=False)
+    )
 
 
 def _every_eur_list_inactive():
@@ -44,8 +46,9 @@ def _every_eur_list_empty():
 
 
 def _billed_in_gbp():
-    db.session.execute(update(Account).where(Account.name == "Northwind Cloud").values(
-        billing_currency="GBP"))  # fmt: skip
+    db.session.execute(
+        update(Account).where(Account.name == "Northwind Cloud").values(billing_currency="GBP")
+    )
 
 
 def _acronis_not_synced():
@@ -61,8 +64,9 @@ def _acronis_not_synced():
     )
     # Without Partner EUR's platforms ready, only Microsoft only EUR would be; hide it so the
     # sync rule is the one that fails.
-    db.session.execute(update(PriceList).where(PriceList.name == "Microsoft only EUR").values(
-        active=False))  # fmt: skip
+    db.session.execute(
+        update(PriceList).where(PriceList.name == "Microsoft only EUR").values(active=False)
+    )
 
 
 RULES = [
@@ -85,8 +89,11 @@ def test_northwind_is_ready_with_partner_eur(app, demo):
         partner = check.check_for(_price_list("Partner EUR").id)
         assert partner.ready
         assert {p.platform.name for p in partner.platforms} == {
-            "interworks.cloud OSS", "Acronis Cloud Backup", "Microsoft 365 & Azure", "Panda",
-        }  # fmt: skip
+            "interworks.cloud OSS",
+            "Acronis Cloud Backup",
+            "Microsoft 365 & Azure",
+            "Panda",
+        }
 
 
 @pytest.mark.parametrize("breaker,key,reason", RULES, ids=[r[0].__name__ for r in RULES])
@@ -189,9 +196,13 @@ def test_recording_a_sync_makes_tailspin_ready_with_partner_eur(app, demo, auth,
     token = auth.token(f"/accounts/{tailspin}")
     client.post(
         f"/accounts/{tailspin}/sync",
-        data={"csrf_token": token, "platform_id": acronis, "status": "synced",
-              "external_reference": "ACR-1"},
-    )  # fmt: skip
+        data={
+            "csrf_token": token,
+            "platform_id": acronis,
+            "status": "synced",
+            "external_reference": "ACR-1",
+        },
+    )
     panel = client.get(f"/accounts/{tailspin}/readiness?price_list_id={partner}")
     assert "Acronis Cloud Backup: the account is synced as reseller." in panel.get_data(
         as_text=True

@@ -24,7 +24,9 @@ def init_app(app: Flask) -> None:
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--products", type=click.IntRange(min=1), help="Also create Bulk EUR with N products.")
+@click.option(
+    "--products", type=click.IntRange(min=1), help="Also create Bulk EUR with N products."
+)
 def seed_demo_command(products: int | None) -> None:
     """Create the demo distributor (Client ID DEMO) and its data; safe to run again."""
     from webapp.demo import seed_bulk, seed_demo
@@ -70,18 +72,27 @@ tenant_reseller_group = AppGroup("tenant-reseller", help="Create tenant reseller
 @tenant_reseller_group.command("create")
 @click.option("--account", "account_name", required=True, help="The reseller account's name.")
 @click.option("--price-list", "price_list_name", required=True)
-@click.option("--edition", type=click.Choice(["basic", "premium"], case_sensitive=False),
-              required=True)  # fmt: skip
+@click.option(
+    "--edition", type=click.Choice(["basic", "premium"], case_sensitive=False), required=True
+)
 @click.option("--language", required=True, help="A language code such as en or de.")
 @click.option("--timezone", required=True, help="An IANA time zone such as Europe/Athens.")
 @click.option("--date-format", required=True, help="For example dd/MM/yyyy.")
 @click.option("--separate-invoices", is_flag=True)
 @click.option("--admin-username", required=True)
 @click.option("--admin-email", required=True)
-@click.option("--admin-password-stdin", is_flag=True, required=True,
-              help="Read the administrator's password from standard input.")  # fmt: skip
-@click.option("--client-id", default="DEMO", show_default=True,
-              help="The distributor organization's Client ID.")  # fmt: skip
+@click.option(
+    "--admin-password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the administrator's password from standard input.",
+)
+@click.option(
+    "--client-id",
+    default="DEMO",
+    show_default=True,
+    help="The distributor organization's Client ID.",
+)
 @click.option("--wait", is_flag=True, help="Wait and print progress until it finishes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def create_command(**opts) -> None:
@@ -92,9 +103,7 @@ def create_command(**opts) -> None:
     org = db.session.scalar(select(Organization).where(Organization.client_id == opts["client_id"]))
     if org is None:
         _fail(f"No organization has Client ID {opts['client_id']}.")
-    account = db.session.scalar(
-        Account.in_org(org.id).where(Account.name == opts["account_name"])
-    )
+    account = db.session.scalar(Account.in_org(org.id).where(Account.name == opts["account_name"]))
     if account is None:
         _fail(f"No account named {opts['account_name']!r}.")
     price_list = db.session.scalar(
@@ -125,16 +134,21 @@ def create_command(**opts) -> None:
         _fail("The account is not ready: " + " ".join(result.not_ready))
     process = result.process
     if not result.enqueued:
-        click.echo("warning: the queue is unreachable; the process is Queued and will start "
-                   "when it is back.", err=True)  # fmt: skip
+        click.echo(
+            "warning: the queue is unreachable; the process is Queued and will start "
+            "when it is back.",
+            err=True,
+        )
     if opts["wait"]:
         process = _wait(process.id, quiet=False)  # progress goes to stderr; stdout stays JSON
     summary = _process_summary(process)
     if opts["as_json"]:
         click.echo(json.dumps(summary))
     else:
-        click.echo(f"Process {summary['process_id']}: {summary['status']}"
-                   + (f" — Client ID {summary['client_id']}" if summary["client_id"] else ""))  # fmt: skip
+        click.echo(
+            f"Process {summary['process_id']}: {summary['status']}"
+            + (f" — Client ID {summary['client_id']}" if summary["client_id"] else "")
+        )
     if summary["status"] in ("Failed", "Cancelled"):
         sys.exit(1)
 
@@ -146,11 +160,15 @@ def _wait(process_id: int, quiet: bool):
     while True:
         db.session.expire_all()
         process = db.session.get(Process, process_id)
-        line = " | ".join(
-            f"{t.title}: {t.status}" + (f" {t.items_done}/{t.items_total}" if t.items_total else "")
-            for t in process.tasks
-            if t.status == "Running"
-        ) or process.status
+        line = (
+            " | ".join(
+                f"{t.title}: {t.status}"
+                + (f" {t.items_done}/{t.items_total}" if t.items_total else "")
+                for t in process.tasks
+                if t.status == "Running"
+            )
+            or process.status
+        )
         if line != last and not quiet:
             click.echo(f"[{process.progress_percent:3d}%] {line}", err=True)
             last = line

@@ -25,49 +25,114 @@ from webapp.models import (
 from webapp.services.passwords import hash_password
 
 PLATFORMS = [
-    ("oss", "interworks.cloud OSS", True,
-     "Sync the account as reseller in Cloud OSS (Account › Provisioning › Sync as reseller)."),
-    ("acronis", "Acronis Cloud Backup", True,
-     "Sync the account as reseller in the Acronis portal."),
-    ("microsoft", "Microsoft 365 & Azure", False,
-     "No synchronization is necessary in the root organization."),
+    (
+        "oss",
+        "interworks.cloud OSS",
+        True,
+        "Sync the account as reseller in Cloud OSS (Account › Provisioning › Sync as reseller).",
+    ),
+    (
+        "acronis",
+        "Acronis Cloud Backup",
+        True,
+        "Sync the account as reseller in the Acronis portal.",
+    ),
+    (
+        "microsoft",
+        "Microsoft 365 & Azure",
+        False,
+        "No synchronization is necessary in the root organization.",
+    ),
     ("panda", "Panda", False, "No synchronization is necessary in the root organization."),
-]  # fmt: skip
+]
 
 # (platform, category, names): 16 products per platform, 64 in all.
 CATALOGUE = {
-    "oss": ("Hosting", [
-        "Cloud Server S", "Cloud Server M", "Cloud Server L", "Cloud Server XL",
-        "Managed Database Basic", "Managed Database Pro", "Object Storage 100 GB",
-        "Object Storage 1 TB", "Load Balancer", "Dedicated IP", "DNS Hosting",
-        "SSL Certificate DV", "SSL Certificate OV", "Web Hosting Starter",
-        "Web Hosting Business", "Cloud Firewall",
-    ]),
-    "acronis": ("Backup", [
-        "Cyber Protect Standard Workstation", "Cyber Protect Standard Server",
-        "Cyber Protect Advanced Workstation", "Cyber Protect Advanced Server",
-        "Cloud Storage 250 GB", "Cloud Storage 1 TB", "Cloud Storage 5 TB",
-        "Microsoft 365 Backup Seat", "Google Workspace Backup Seat", "Disaster Recovery Basic",
-        "Disaster Recovery Pro", "File Sync & Share", "Notary Add-on", "Email Security",
-        "Endpoint Detection & Response", "Virtual Machine Backup",
-    ]),
-    "microsoft": ("Productivity", [
-        "Microsoft 365 Business Basic", "Microsoft 365 Business Standard",
-        "Microsoft 365 Business Premium", "Microsoft 365 Apps for business",
-        "Microsoft 365 E3", "Microsoft 365 E5", "Exchange Online Plan 1",
-        "Exchange Online Plan 2", "Microsoft Teams Essentials", "Microsoft Teams Premium",
-        "Microsoft Defender for Business", "Microsoft Intune Plan 1", "Power BI Pro",
-        "Visio Plan 2", "Project Plan 3", "Azure Plan",
-    ]),
-    "panda": ("Security", [
-        "Panda Dome Essential", "Panda Dome Advanced", "Panda Dome Complete",
-        "Panda Dome Premium", "Panda Endpoint Protection", "Panda Endpoint Protection Plus",
-        "Panda Adaptive Defense", "Panda Adaptive Defense 360", "Panda Patch Management",
-        "Panda Full Encryption", "Panda Data Control", "Panda Advanced Reporting Tool",
-        "Panda Systems Management", "Panda Fusion", "Panda Email Protection",
-        "Panda Web Filtering",
-    ]),
-}  # fmt: skip
+    "oss": (
+        "Hosting",
+        [
+            "Cloud Server S",
+            "Cloud Server M",
+            "Cloud Server L",
+            "Cloud Server XL",
+            "Managed Database Basic",
+            "Managed Database Pro",
+            "Object Storage 100 GB",
+            "Object Storage 1 TB",
+            "Load Balancer",
+            "Dedicated IP",
+            "DNS Hosting",
+            "SSL Certificate DV",
+            "SSL Certificate OV",
+            "Web Hosting Starter",
+            "Web Hosting Business",
+            "Cloud Firewall",
+        ],
+    ),
+    "acronis": (
+        "Backup",
+        [
+            "Cyber Protect Standard Workstation",
+            "Cyber Protect Standard Server",
+            "Cyber Protect Advanced Workstation",
+            "Cyber Protect Advanced Server",
+            "Cloud Storage 250 GB",
+            "Cloud Storage 1 TB",
+            "Cloud Storage 5 TB",
+            "Microsoft 365 Backup Seat",
+            "Google Workspace Backup Seat",
+            "Disaster Recovery Basic",
+            "Disaster Recovery Pro",
+            "File Sync & Share",
+            "Notary Add-on",
+            "Email Security",
+            "Endpoint Detection & Response",
+            "Virtual Machine Backup",
+        ],
+    ),
+    "microsoft": (
+        "Productivity",
+        [
+            "Microsoft 365 Business Basic",
+            "Microsoft 365 Business Standard",
+            "Microsoft 365 Business Premium",
+            "Microsoft 365 Apps for business",
+            "Microsoft 365 E3",
+            "Microsoft 365 E5",
+            "Exchange Online Plan 1",
+            "Exchange Online Plan 2",
+            "Microsoft Teams Essentials",
+            "Microsoft Teams Premium",
+            "Microsoft Defender for Business",
+            "Microsoft Intune Plan 1",
+            "Power BI Pro",
+            "Visio Plan 2",
+            "Project Plan 3",
+            "Azure Plan",
+        ],
+    ),
+    "panda": (
+        "Security",
+        [
+            "Panda Dome Essential",
+            "Panda Dome Advanced",
+            "Panda Dome Complete",
+            "Panda Dome Premium",
+            "Panda Endpoint Protection",
+            "Panda Endpoint Protection Plus",
+            "Panda Adaptive Defense",
+            "Panda Adaptive Defense 360",
+            "Panda Patch Management",
+            "Panda Full Encryption",
+            "Panda Data Control",
+            "Panda Advanced Reporting Tool",
+            "Panda Systems Management",
+            "Panda Fusion",
+            "Panda Email Protection",
+            "Panda Web Filtering",
+        ],
+    ),
+}
 
 ACCOUNTS = [
     # name, reseller, lite, enabled, currency, synced platforms
@@ -238,4 +303,3 @@ def seed_bulk(organization: Organization, count: int, name: str = "Bulk EUR") ->
     )
     db.session.commit()
     return price_list
-

@@ -59,11 +59,23 @@ def main() -> int:
         )
         children.append(
             subprocess.Popen(
-                [python, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
-                 "--port", str(settings.port), "--no-reload", "--no-debugger"],
+                [
+                    python,
+                    "-m",
+                    "flask",
+                    "--app",
+                    "wsgi",
+                    "run",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(settings.port),
+                    "--no-reload",
+                    "--no-debugger",
+                ],
                 env=env,
             )
-        )  # fmt: skip
+        )
         password = "the DEMO_PASSWORD you set" if os.environ.get("DEMO_PASSWORD") else "admin"
         print(
             f"\n  Tenant Reseller BSS: http://127.0.0.1:{settings.port}/login\n"

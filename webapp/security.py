@@ -40,9 +40,10 @@ def init_app(app: Flask) -> None:
         # Deny by default: a new blueprint cannot forget to protect its routes.
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
-        if app.config.get("PUBLIC_ENDPOINTS_EXTRA") and request.endpoint in app.config[
-            "PUBLIC_ENDPOINTS_EXTRA"
-        ]:
+        if (
+            app.config.get("PUBLIC_ENDPOINTS_EXTRA")
+            and request.endpoint in app.config["PUBLIC_ENDPOINTS_EXTRA"]
+        ):
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -74,9 +74,11 @@ def test_create_tenant_reseller_in_the_browser_and_sign_in_as_it(
             page.get_by_role("button", name="Save").click()
 
         assert page.url.endswith("/tenant-resellers/processes"), page.locator("main").inner_text()
-        expect(page.get_by_role("navigation", name="Tenant Resellers").get_by_role(
-            "link", name="Processes"
-        )).to_have_attribute("aria-current", "page")  # fmt: skip
+        expect(
+            page.get_by_role("navigation", name="Tenant Resellers").get_by_role(
+                "link", name="Processes"
+            )
+        ).to_have_attribute("aria-current", "page")
         screenshot(page, "processes")
         page.locator("table tbody tr").first.get_by_role("link").click()
         status = page.locator("#process-status")
@@ -112,8 +114,9 @@ def test_create_tenant_reseller_in_the_browser_and_sign_in_as_it(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    sign_in(client_id=client_id.lower().replace("-", ""), username="nwadmin",
-            password=GOOD_PASSWORD)  # fmt: skip
+    sign_in(
+        client_id=client_id.lower().replace("-", ""), username="nwadmin", password=GOOD_PASSWORD
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text("Northwind Cloud")
     screenshot(page, "tenant-dashboard")
 

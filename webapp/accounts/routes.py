@@ -39,8 +39,13 @@ def index():
     checks = {a.id: readiness.evaluate(a) for a in accounts if a.can_become_tenant}
     if kind == "ready":
         accounts = [a for a in accounts if checks[a.id].ready]
-    context = {"accounts": accounts, "checks": checks, "q": query, "filter": kind,
-               "filters": FILTERS}  # fmt: skip
+    context = {
+        "accounts": accounts,
+        "checks": checks,
+        "q": query,
+        "filter": kind,
+        "filters": FILTERS,
+    }
     if request.headers.get("HX-Request"):
         return render_block("accounts/list.html", "results", **context)
     return render_template("accounts/list.html", **context)
@@ -122,7 +127,9 @@ def record_sync(account_id: int):
             AccountPlatformSync.organization_id == org_id(),
         )
     )
-    before = {"status": sync.status, "external_reference": sync.external_reference} if sync else None
+    before = (
+        {"status": sync.status, "external_reference": sync.external_reference} if sync else None
+    )
     if sync is None:
         sync = AccountPlatformSync(
             organization_id=org_id(), account_id=account.id, platform_id=platform.id

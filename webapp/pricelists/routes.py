@@ -34,7 +34,9 @@ def view(price_list_id: int):
     base = (
         select(PriceListItem, Product)
         .join(Product, Product.id == PriceListItem.product_id)
-        .where(PriceListItem.price_list_id == price_list.id, PriceListItem.organization_id == org_id())
+        .where(
+            PriceListItem.price_list_id == price_list.id, PriceListItem.organization_id == org_id()
+        )
     )
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     rows = db.session.execute(

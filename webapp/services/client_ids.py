@@ -21,6 +21,8 @@ def new_client_id() -> str:
     """A fresh Client ID that no organization has yet."""
     while True:
         candidate = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-        taken = db.session.scalar(select(Organization.id).where(Organization.client_id == candidate))
+        taken = db.session.scalar(
+            select(Organization.id).where(Organization.client_id == candidate)
+        )
         if taken is None:
             return candidate

@@ -67,9 +67,7 @@ def existing_tenant(account: Account) -> TenantReseller | None:
 
 def submit(organization_id: int, actor: User | None, req: CreationRequest) -> CreationResult:
     """Create the tenant reseller, its process and tasks in one transaction, then enqueue."""
-    account = db.session.scalar(
-        Account.in_org(organization_id).where(Account.id == req.account_id)
-    )
+    account = db.session.scalar(Account.in_org(organization_id).where(Account.id == req.account_id))
     if account is None:
         return CreationResult(not_ready=["The account does not exist."])
     if (found := existing_tenant(account)) is not None:
@@ -186,5 +184,5 @@ def validate(req: CreationRequest) -> dict[str, str]:
             f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
         )
     elif (req.admin_password or "").strip().lower() in {username.lower(), "password1234"}:
-        errors["admin_password"] = "Choose a password that is not the username."
+        errors["admin_password"] = "Choose a password that is not the username."  # noqa: S105
     return errors

@@ -61,9 +61,9 @@ def available_actions(process: Process, user: User) -> list[str]:
         actions.append("cancel")
     elif process.status == ProcessStatus.RUNNING and not process.cancel_requested:
         actions.append("stop")
-    if user.is_admin and process.status in (ProcessStatus.QUEUED, ProcessStatus.RUNNING):
-        if _stuck(process):
-            actions.append("mark_failed")
+    active = process.status in (ProcessStatus.QUEUED, ProcessStatus.RUNNING)
+    if user.is_admin and active and _stuck(process):
+        actions.append("mark_failed")
     return actions
 
 
@@ -136,8 +136,11 @@ def cancel(process: Process, actor: User) -> None:
     changed = db.session.execute(
         update(Process)
         .where(Process.id == process.id, Process.status == ProcessStatus.QUEUED)
-        .values(status=ProcessStatus.CANCELLED, finished_at=utcnow(),
-                message=f"Cancelled by {actor.username} before it started.")  # fmt: skip
+        .values(
+            status=ProcessStatus.CANCELLED,
+            finished_at=utcnow(),
+            message=f"Cancelled by {actor.username} before it started.",
+        )
     ).rowcount
     if not changed:
         db.session.rollback()
@@ -162,8 +165,11 @@ def stop(process: Process, actor: User) -> None:
     """Ask a Running process to stop at its next safe point (between batches or tasks)."""
     changed = db.session.execute(
         update(Process)
-        .where(Process.id == process.id, Process.status == ProcessStatus.RUNNING,
-               Process.cancel_requested.is_(False))  # fmt: skip
+        .where(
+            Process.id == process.id,
+            Process.status == ProcessStatus.RUNNING,
+            Process.cancel_requested.is_(False),
+        )
         .values(cancel_requested=True)
     ).rowcount
     if not changed:
@@ -181,8 +187,10 @@ def mark_failed(process: Process, actor: User) -> None:
     now = utcnow()
     changed = db.session.execute(
         update(Process)
-        .where(Process.id == process.id,
-               Process.status.in_([ProcessStatus.QUEUED, ProcessStatus.RUNNING]))  # fmt: skip
+        .where(
+            Process.id == process.id,
+            Process.status.in_([ProcessStatus.QUEUED, ProcessStatus.RUNNING]),
+        )
         .values(status=ProcessStatus.FAILED, finished_at=now, message=message, runner_token=None)
     ).rowcount
     if not changed:
@@ -224,15 +232,26 @@ def cleanup(process: Process, actor: User) -> None:
     account_name = tenant.account.name
     org_id = tenant.tenant_organization_id
     if org_id is not None:
-        for model in (PriceListItem, PriceList, Product, PlatformSetting, Storefront,
-                      Notification, OutboxEmail, AuditLog, User):  # fmt: skip
+        for model in (
+            PriceListItem,
+            PriceList,
+            Product,
+            PlatformSetting,
+            Storefront,
+            Notification,
+            OutboxEmail,
+            AuditLog,
+            User,
+        ):
             db.session.execute(delete(model).where(model.organization_id == org_id))
     db.session.execute(
         update(Process)
         .where(Process.tenant_reseller_id == tenant.id)
-        .values(tenant_reseller_id=None,
-                message=f"Cleaned up by {actor.username}: the tenant organization, its users, "
-                        "products and storefront were removed.")  # fmt: skip
+        .values(
+            tenant_reseller_id=None,
+            message=f"Cleaned up by {actor.username}: the tenant organization, its users, "
+            "products and storefront were removed.",
+        )
     )
     audit.record(
         organization_id=process.organization_id,

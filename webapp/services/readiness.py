@@ -164,8 +164,9 @@ def evaluate(account: Account, price_list_id: int | None = None) -> Readiness:
     if price_list_id is not None:
         chosen = next((c for c in checks if c.price_list.id == price_list_id), None)
     if chosen is None:
-        ready = [c for c in checks if c.ready]
-        eligible = [c for c in checks if c.eligible]
+        # Default to the ready list with the most products: the reseller can resell the most.
+        ready = sorted((c for c in checks if c.ready), key=lambda c: -c.product_count)
+        eligible = sorted((c for c in checks if c.eligible), key=lambda c: -c.product_count)
         chosen = (ready or eligible or [None])[0]
 
     items = [_reseller_item(account), _ordering_item(account), _price_list_item(account, checks)]
@@ -219,8 +220,12 @@ def _price_list_item(account: Account, checks: list[PriceListCheck]) -> CheckIte
 def _sync_item(chosen: PriceListCheck | None) -> CheckItem:
     label = "Synced with the provisioning platforms"
     if chosen is None:
-        return CheckItem(label=label, key="sync", passed=False,
-                         reason="There is no eligible price list to check platforms for.")  # fmt: skip
+        return CheckItem(
+            label=label,
+            key="sync",
+            passed=False,
+            reason="There is no eligible price list to check platforms for.",
+        )
     missing = chosen.missing_syncs
     if not missing:
         return CheckItem(

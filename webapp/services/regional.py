@@ -11,9 +11,33 @@ from babel.dates import format_date, format_datetime
 
 # A curated list: languages a European cloud distributor's resellers actually ask for.
 LANGUAGE_CODES = [
-    "en", "en_GB", "de", "fr", "es", "it", "nl", "pt", "el", "pl", "sv", "da", "fi", "nb",
-    "cs", "ro", "hu", "bg", "hr", "sk", "sl", "tr", "ar", "he", "ja", "zh",
-]  # fmt: skip
+    "en",
+    "en_GB",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "nl",
+    "pt",
+    "el",
+    "pl",
+    "sv",
+    "da",
+    "fi",
+    "nb",
+    "cs",
+    "ro",
+    "hu",
+    "bg",
+    "hr",
+    "sk",
+    "sl",
+    "tr",
+    "ar",
+    "he",
+    "ja",
+    "zh",
+]
 
 # Babel (CLDR) patterns; the form shows each with today's date.
 DATE_FORMATS = ["dd/MM/yyyy", "MM/dd/yyyy", "yyyy-MM-dd", "dd.MM.yyyy", "d MMM yyyy", "MMM d, yyyy"]
@@ -33,9 +57,7 @@ def languages() -> list[tuple[str, str]]:
 @cache
 def timezones() -> list[str]:
     """Every IANA time zone known to this Python, sorted."""
-    return sorted(
-        tz for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC"
-    )
+    return sorted(tz for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
 
 
 def date_format_choices(today: date | None = None) -> list[tuple[str, str]]:

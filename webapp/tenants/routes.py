@@ -32,8 +32,10 @@ def create(account_id: int):
     """Create a Tenant Reseller: the seed's form; Save queues the creation process."""
     account = Account.get_in_org_or_404(account_id, org_id())
     if (existing := creation.existing_tenant(account)) is not None:
-        flash(Markup("{} already is a tenant reseller: {}.").format(account.name, _link_to(existing)),
-              "info")  # fmt: skip
+        flash(
+            Markup("{} already is a tenant reseller: {}.").format(account.name, _link_to(existing)),
+            "info",
+        )
         return redirect(url_for("tenants.view", tenant_id=existing.id))
     check = readiness.evaluate(account)
     form = CreateTenantForm()
@@ -74,14 +76,20 @@ def create(account_id: int):
         if form_ok and not errors:
             result = creation.submit(org_id(), current_user, req)
             if result.already_exists is not None:
-                flash(Markup("{} already is a tenant reseller; its creation was started "
-                             "once: {}.").format(account.name, _link_to(result.already_exists)),
-                      "info")  # fmt: skip
+                flash(
+                    Markup(
+                        "{} already is a tenant reseller; its creation was started once: {}."
+                    ).format(account.name, _link_to(result.already_exists)),
+                    "info",
+                )
                 return redirect(url_for("tenants.processes"), code=303)
             if result.created:
                 if result.enqueued:
-                    flash(f"Creation of {account.name} queued. You can follow it here, or "
-                          "sign out and come back later.", "success")  # fmt: skip
+                    flash(
+                        f"Creation of {account.name} queued. You can follow it here, or "
+                        "sign out and come back later.",
+                        "success",
+                    )
                 else:
                     flash(QUEUE_DOWN_MESSAGE, "warning")
                 return redirect(url_for("tenants.processes"), code=303)
@@ -135,10 +143,16 @@ def _tenant_context(tenant_id: int) -> dict:
     admin = None
     if org is not None:
         admin = db.session.scalar(
-            select(User).where(User.organization_id == org.id, User.username == tenant.admin_username)
+            select(User).where(
+                User.organization_id == org.id, User.username == tenant.admin_username
+            )
         )
-    return {"tenant": tenant, "tenant_org": org, "admin": admin,
-            "language_names": dict(regional.languages())}  # fmt: skip
+    return {
+        "tenant": tenant,
+        "tenant_org": org,
+        "admin": admin,
+        "language_names": dict(regional.languages()),
+    }
 
 
 @bp.get("/tenant-resellers/<int:tenant_id>")
@@ -167,8 +181,11 @@ def set_separate_invoices(tenant_id: int):
         )
         tenant.separate_invoices = value
         db.session.commit()
-    flash(f"Separate Invoices is {'on' if value else 'off'}. This applies to sub-customers "
-          "copied from now on; accounts already copied keep their own setting.", "success")  # fmt: skip
+    flash(
+        f"Separate Invoices is {'on' if value else 'off'}. This applies to sub-customers "
+        "copied from now on; accounts already copied keep their own setting.",
+        "success",
+    )
     return redirect(url_for("tenants.view", tenant_id=tenant.id), code=303)
 
 
