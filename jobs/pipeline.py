@@ -252,7 +252,11 @@ class ProcessRunner:
         enqueue_email(email.id if email else None)
 
     def _set_tenant_status(self, process, tenant_status, org_status) -> None:
-        tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+        tenant = (
+            db.session.get(TenantReseller, process.tenant_reseller_id)
+            if process.tenant_reseller_id
+            else None
+        )
         if tenant is None:
             return
         tenant.status = tenant_status

@@ -180,7 +180,11 @@ def _wait(process_id: int, quiet: bool):
 def _process_summary(process) -> dict:
     from webapp.models import Organization, TenantReseller
 
-    tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+    tenant = (
+        db.session.get(TenantReseller, process.tenant_reseller_id)
+        if process.tenant_reseller_id
+        else None
+    )
     client_id = None
     if tenant and tenant.tenant_organization_id:
         client_id = db.session.get(Organization, tenant.tenant_organization_id).client_id

@@ -49,7 +49,11 @@ def timing(process: Process) -> dict:
 
 
 def _context(process: Process) -> dict:
-    tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+    tenant = (
+        db.session.get(TenantReseller, process.tenant_reseller_id)
+        if process.tenant_reseller_id
+        else None
+    )
     account = db.session.get(Account, tenant.account_id) if tenant else None
     state = step_state(process)
     return {

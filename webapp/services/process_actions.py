@@ -80,7 +80,11 @@ def _log(process: Process, actor: User, action: str, summary: str) -> None:
 
 
 def _set_tenant(process: Process, tenant_status: str, org_status: str) -> None:
-    tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+    tenant = (
+        db.session.get(TenantReseller, process.tenant_reseller_id)
+        if process.tenant_reseller_id
+        else None
+    )
     if tenant is None:
         return
     tenant.status = tenant_status
@@ -218,7 +222,11 @@ def cleanup(process: Process, actor: User) -> None:
     The process and its audit trail stay as history."""
     if process.status not in (ProcessStatus.FAILED, ProcessStatus.CANCELLED):
         raise ActionRefused("Only a failed or cancelled creation can be cleaned up.")
-    tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+    tenant = (
+        db.session.get(TenantReseller, process.tenant_reseller_id)
+        if process.tenant_reseller_id
+        else None
+    )
     if tenant is None:
         raise ActionRefused("This creation was already cleaned up.")
     busy = db.session.scalar(
