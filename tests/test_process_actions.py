@@ -1,4 +1,4 @@
-"""Staff actions on a process: each works, is audit-logged, and is refused when it no longer applies."""
+"""Staff actions on a process: each works, is audit-logged, and is refused when moot."""
 
 from __future__ import annotations
 
@@ -312,7 +312,7 @@ def test_reaper_requeues_a_running_process_with_a_stale_heartbeat(
 def test_the_starter_is_notified_in_app_and_by_email_when_configured(
     app, demo, auth, client, run_jobs, mail
 ):
-    """Completion adds an unread notification (header badge) and, with MAIL_SERVER, an outbox row."""
+    """Completion adds an unread notification (header badge); with MAIL_SERVER an outbox row."""
     app.config["MAIL_SERVER"] = "127.0.0.1" if mail else None
     app.config["MAIL_PORT"] = 1  # nothing listens: the row stays Pending, nothing leaves
     auth.login()
