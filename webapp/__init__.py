@@ -62,9 +62,12 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.auth.routes import bp as auth_bp
     from webapp.home.routes import bp as home_bp
+    from webapp.media import bp as media_bp
     from webapp.notifications.routes import bp as notifications_bp
     from webapp.pricelists.routes import bp as pricelists_bp
     from webapp.processes.routes import bp as processes_bp
+    from webapp.storefront import bp as storefront_bp
+    from webapp.storefront.customer_session import save as save_store_session
     from webapp.tenants.routes import bp as tenants_bp
 
     for blueprint in (
@@ -75,5 +78,8 @@ def _register_blueprints(app: Flask) -> None:
         tenants_bp,
         processes_bp,
         notifications_bp,
+        storefront_bp,
+        media_bp,
     ):
         app.register_blueprint(blueprint)
+    app.after_request(save_store_session)

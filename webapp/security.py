@@ -24,6 +24,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # Endpoints anyone may reach; every other endpoint needs a signed-in user.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# The storefront is public (its customers have their own session) and so are uploaded images.
+PUBLIC_BLUEPRINTS = {"storefront", "media"}
 
 
 def init_app(app: Flask) -> None:
@@ -40,10 +42,7 @@ def init_app(app: Flask) -> None:
         # Deny by default: a new blueprint cannot forget to protect its routes.
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
-        if (
-            app.config.get("PUBLIC_ENDPOINTS_EXTRA")
-            and request.endpoint in app.config["PUBLIC_ENDPOINTS_EXTRA"]
-        ):
+        if request.blueprint in PUBLIC_BLUEPRINTS:
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b23bbe3c3686
+Revision ID: 861af804b3fa
 Revises: 
-Create Date: 2026-11-25 22:04:11.969679
+Create Date: 2026-11-25 22:13:35.867201
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import webapp.models.base  # noqa: F401 - custom column types (UTCDateTime, Mone
 
 
 # revision identifiers, used by Alembic.
-revision = 'b23bbe3c3686'
+revision = '861af804b3fa'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -126,6 +126,8 @@ def upgrade():
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('category', sa.String(length=80), nullable=False),
     sa.Column('billing_period', sa.String(length=20), nullable=False),
+    sa.Column('image_path', sa.String(length=120), nullable=False),
+    sa.Column('marketing_html', sa.Text(), nullable=False),
     sa.Column('source_product_id', sa.Integer(), nullable=True),
     sa.Column('cost_price', webapp.models.base.Money(precision=18, scale=4), nullable=True),
     sa.Column('cost_currency', sa.String(length=3), nullable=True),
@@ -141,24 +143,6 @@ def upgrade():
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_product_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_product_platform_id'), ['platform_id'], unique=False)
-
-    op.create_table('storefront',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('slug', sa.String(length=80), nullable=False),
-    sa.Column('brand_name', sa.String(length=200), nullable=False),
-    sa.Column('primary_color', sa.String(length=7), nullable=False),
-    sa.Column('accent_color', sa.String(length=7), nullable=False),
-    sa.Column('hero_title', sa.String(length=200), nullable=False),
-    sa.Column('hero_text', sa.Text(), nullable=False),
-    sa.Column('organization_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_storefront_organization_id_organization')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_storefront')),
-    sa.UniqueConstraint('organization_id', name=op.f('uq_storefront_organization_id')),
-    sa.UniqueConstraint('slug', name=op.f('uq_storefront_slug'))
-    )
-    with op.batch_alter_table('storefront', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_storefront_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -195,6 +179,26 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_account_platform_sync_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_platform_sync_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('order',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=30), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('total', webapp.models.base.Money(precision=18, scale=4), nullable=False),
+    sa.Column('managed_by_reseller', sa.Boolean(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_order_account_id_account')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_order_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order')),
+    sa.UniqueConstraint('organization_id', 'number', name=op.f('uq_order_organization_id_number'))
+    )
+    with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('price_list_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('price_list_id', sa.Integer(), nullable=False),
@@ -211,6 +215,72 @@ def upgrade():
         batch_op.create_index('ix_price_list_item_list_id', ['price_list_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_list_item_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_list_item_product_id'), ['product_id'], unique=False)
+
+    op.create_table('store_customer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_store_customer_account_id_account')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_store_customer_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_store_customer')),
+    sa.UniqueConstraint('organization_id', 'email', name=op.f('uq_store_customer_organization_id_email'))
+    )
+    with op.batch_alter_table('store_customer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_store_customer_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_store_customer_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('storefront',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=80), nullable=False),
+    sa.Column('brand_name', sa.String(length=200), nullable=False),
+    sa.Column('primary_color', sa.String(length=7), nullable=False),
+    sa.Column('accent_color', sa.String(length=7), nullable=False),
+    sa.Column('hero_title', sa.String(length=200), nullable=False),
+    sa.Column('hero_text', sa.Text(), nullable=False),
+    sa.Column('logo_path', sa.String(length=120), nullable=False),
+    sa.Column('favicon_path', sa.String(length=120), nullable=False),
+    sa.Column('custom_domain', sa.String(length=253), nullable=True),
+    sa.Column('footer_links', sa.JSON(), nullable=False),
+    sa.Column('price_list_id', sa.Integer(), nullable=True),
+    sa.Column('branded_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_storefront_organization_id_organization')),
+    sa.ForeignKeyConstraint(['price_list_id'], ['price_list.id'], name=op.f('fk_storefront_price_list_id_price_list')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_storefront')),
+    sa.UniqueConstraint('custom_domain', name=op.f('uq_storefront_custom_domain')),
+    sa.UniqueConstraint('organization_id', name=op.f('uq_storefront_organization_id')),
+    sa.UniqueConstraint('slug', name=op.f('uq_storefront_slug'))
+    )
+    with op.batch_alter_table('storefront', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_storefront_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('billing_period', sa.String(length=20), nullable=False),
+    sa.Column('unit_price', webapp.models.base.Money(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('updated_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('upstream_subscription_id', sa.Integer(), nullable=True),
+    sa.Column('managed_by_reseller', sa.Boolean(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_subscription_account_id_account')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_subscription_organization_id_organization')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_subscription_product_id_product')),
+    sa.ForeignKeyConstraint(['upstream_subscription_id'], ['subscription.id'], name=op.f('fk_subscription_upstream_subscription_id_subscription')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscription'))
+    )
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscription_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_subscription_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('tenant_reseller',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -242,6 +312,43 @@ def upgrade():
     )
     with op.batch_alter_table('tenant_reseller', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tenant_reseller_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('domain_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=80), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=400), nullable=False),
+    sa.Column('processed_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_domain_event_organization_id_organization')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], name=op.f('fk_domain_event_subscription_id_subscription')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_event')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_domain_event_idempotency_key'))
+    )
+    with op.batch_alter_table('domain_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_domain_event_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_domain_event_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_domain_event_subscription_id'), ['subscription_id'], unique=False)
+
+    op.create_table('order_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', webapp.models.base.Money(precision=18, scale=4), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_order_line_order_id_order')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_order_line_product_id_product')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], name=op.f('fk_order_line_subscription_id_subscription')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_line'))
+    )
+    with op.batch_alter_table('order_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_order_line_order_id'), ['order_id'], unique=False)
 
     op.create_table('process',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -359,16 +466,45 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_process_organization_id'))
 
     op.drop_table('process')
+    with op.batch_alter_table('order_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_line_order_id'))
+
+    op.drop_table('order_line')
+    with op.batch_alter_table('domain_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_domain_event_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_domain_event_status'))
+        batch_op.drop_index(batch_op.f('ix_domain_event_organization_id'))
+
+    op.drop_table('domain_event')
     with op.batch_alter_table('tenant_reseller', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tenant_reseller_organization_id'))
 
     op.drop_table('tenant_reseller')
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscription_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_subscription_account_id'))
+
+    op.drop_table('subscription')
+    with op.batch_alter_table('storefront', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_storefront_organization_id'))
+
+    op.drop_table('storefront')
+    with op.batch_alter_table('store_customer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_store_customer_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_store_customer_account_id'))
+
+    op.drop_table('store_customer')
     with op.batch_alter_table('price_list_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_price_list_item_product_id'))
         batch_op.drop_index(batch_op.f('ix_price_list_item_organization_id'))
         batch_op.drop_index('ix_price_list_item_list_id')
 
     op.drop_table('price_list_item')
+    with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_order_account_id'))
+
+    op.drop_table('order')
     with op.batch_alter_table('account_platform_sync', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_platform_sync_organization_id'))
         batch_op.drop_index(batch_op.f('ix_account_platform_sync_account_id'))
@@ -378,10 +514,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_user_organization_id'))
 
     op.drop_table('user')
-    with op.batch_alter_table('storefront', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_storefront_organization_id'))
-
-    op.drop_table('storefront')
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_product_platform_id'))
         batch_op.drop_index(batch_op.f('ix_product_organization_id'))

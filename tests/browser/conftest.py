@@ -58,27 +58,23 @@ def _stop_process_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
     proc.wait()
 
 
-@pytest.fixture
-def worker_process(app, migrated, redis_url, request):
-    """A real `flask --app wsgi worker` subprocess on the test database and Redis.
-
-    Depends on `app` so the tables are cleared and Redis is flushed before the worker
-    registers itself; its output goes to test-artifacts/<test>-worker.log."""
-    from redis import Redis
-    from rq import Worker
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / f"{_safe_name(request.node.name)}-worker.log"
+def _spawn_worker(
+    database_url: str, redis_url: str, log_path: Path, name: str | None = None
+) -> subprocess.Popen:
+    """Start `flask --app wsgi worker` in its own process group, its output in `log_path`."""
     env = {
         **os.environ,
-        "DATABASE_URL": migrated,
+        "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "test-secret",
         "COPY_BATCH_SIZE": "25",
     }
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+    if name is not None:
+        command += ["--name", name]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        return subprocess.Popen(
+            command,
             cwd=PROJECT_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -86,21 +82,73 @@ def worker_process(app, migrated, redis_url, request):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def _wait_until_registered(
+    proc: subprocess.Popen, redis_url: str, log_path: Path, name: str | None = None
+) -> None:
+    """Wait (30 s at most) until the worker registered in Redis: any worker, or `name`."""
+    from redis import Redis
+    from rq import Worker
+
+    connection = Redis.from_url(redis_url)
     try:
-        connection = Redis.from_url(redis_url)
-        try:
-            deadline = time.monotonic() + 30
-            while not Worker.all(connection=connection):
-                if proc.poll() is not None:
-                    pytest.fail(f"the worker exited ({proc.returncode}); see {log_path}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the worker did not register in 30 s; see {log_path}")
-                time.sleep(0.1)
-        finally:
-            connection.close()
+        deadline = time.monotonic() + 30
+        while True:
+            names = {w.name for w in Worker.all(connection=connection)}
+            if name in names or (name is None and names):
+                return
+            if proc.poll() is not None:
+                pytest.fail(f"the worker exited ({proc.returncode}); see {log_path}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the worker did not register in 30 s; see {log_path}")
+            time.sleep(0.1)
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def worker_process(app, migrated, redis_url, request):
+    """A real `flask --app wsgi worker` subprocess on the test database and Redis.
+
+    Depends on `app` so the tables are cleared and Redis is flushed before the worker
+    registers itself; its output goes to test-artifacts/<test>-worker.log."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"{_safe_name(request.node.name)}-worker.log"
+    proc = _spawn_worker(migrated, redis_url, log_path)
+    try:
+        _wait_until_registered(proc, redis_url, log_path)
         yield proc
     finally:
         _stop_process_group(proc)
+
+
+@pytest.fixture
+def start_worker(app, migrated, redis_url, request):
+    """start_worker() starts a worker like `worker_process` does, but when the test wants
+    (for example after it queued a process); returns it once registered in Redis.
+
+    Every worker started is stopped at teardown; the first logs to
+    test-artifacts/<test>-worker.log, the next ones to <test>-worker-2.log and so on."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    prefix = _safe_name(request.node.name)
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        number = len(started) + 1
+        suffix = "" if number == 1 else f"-{number}"
+        log_path = ARTIFACTS / f"{prefix}-worker{suffix}.log"
+        name = f"browser-test-{os.getpid()}-{number}"
+        proc = _spawn_worker(migrated, redis_url, log_path, name=name)
+        started.append(proc)
+        _wait_until_registered(proc, redis_url, log_path, name=name)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in reversed(started):
+            _stop_process_group(proc)
 
 
 def _safe_name(name: str) -> str:

@@ -4,6 +4,14 @@ from webapp.models.account import Account, AccountPlatformSync, ProvisioningPlat
 from webapp.models.audit import AuditLog
 from webapp.models.base import utcnow
 from webapp.models.catalog import PriceList, PriceListItem, Product
+from webapp.models.commerce import (
+    DomainEvent,
+    Order,
+    OrderLine,
+    StoreCustomer,
+    Subscription,
+    SubscriptionStatus,
+)
 from webapp.models.notification import Notification, OutboxEmail
 from webapp.models.organization import Edition, Organization, OrgStatus, Role, User
 from webapp.models.process import (
@@ -20,9 +28,12 @@ __all__ = [
     "Account",
     "AccountPlatformSync",
     "AuditLog",
+    "DomainEvent",
     "Edition",
     "Notification",
     "OutboxEmail",
+    "Order",
+    "OrderLine",
     "OrgStatus",
     "Organization",
     "PlatformSetting",
@@ -34,7 +45,10 @@ __all__ = [
     "Product",
     "ProvisioningPlatform",
     "Role",
+    "StoreCustomer",
     "Storefront",
+    "Subscription",
+    "SubscriptionStatus",
     "SyncStatus",
     "TaskStatus",
     "TenantReseller",

@@ -28,6 +28,10 @@ class Product(OrgScoped, TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(80), default="")
     billing_period: Mapped[str] = mapped_column(String(20), default="Monthly")
+    # Marketing, owned by the tenant even on copied products: an uploaded image (re-encoded,
+    # generated name) and marketing text already sanitized by nh3 when saved.
+    image_path: Mapped[str] = mapped_column(String(120), default="")
+    marketing_html: Mapped[str] = mapped_column(Text, default="")
     source_product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
     cost_price: Mapped[Decimal | None] = mapped_column(Money)
     cost_currency: Mapped[str | None] = mapped_column(String(3))

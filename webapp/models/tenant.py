@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.account import Account
-from webapp.models.base import OrgScoped, TimestampMixin
+from webapp.models.base import OrgScoped, TimestampMixin, UTCDateTime
 from webapp.models.catalog import PriceList
 from webapp.models.organization import Organization
 
@@ -66,7 +67,14 @@ class Storefront(OrgScoped, TimestampMixin, db.Model):
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
     accent_color: Mapped[str] = mapped_column(String(7), default="#f0a500")
     hero_title: Mapped[str] = mapped_column(String(200), default="")
-    hero_text: Mapped[str] = mapped_column(Text, default="")
+    hero_text: Mapped[str] = mapped_column(Text, default="")  # sanitized HTML (nh3) only
+    logo_path: Mapped[str] = mapped_column(String(120), default="")
+    favicon_path: Mapped[str] = mapped_column(String(120), default="")
+    # Premium: the storefront also answers on this host name.
+    custom_domain: Mapped[str | None] = mapped_column(String(253), unique=True)
+    footer_links: Mapped[list] = mapped_column(JSON, default=list)
+    price_list_id: Mapped[int | None] = mapped_column(ForeignKey("price_list.id"))
+    branded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PlatformSetting(OrgScoped, TimestampMixin, db.Model):

@@ -1,0 +1,1 @@
+"""End customers: sign up, sign in, cart, order, subscriptions."""
