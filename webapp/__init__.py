@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.auth.routes import bp as auth_bp
+    from webapp.commerce.routes import bp as commerce_bp
     from webapp.home.routes import bp as home_bp
     from webapp.media import bp as media_bp
     from webapp.notifications.routes import bp as notifications_bp
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         storefront_bp,
         media_bp,
+        commerce_bp,
     ):
         app.register_blueprint(blueprint)
     app.after_request(save_store_session)

@@ -1,1 +1,262 @@
-"""End customers: sign up, sign in, cart, order, subscriptions."""
+"""End customers on the storefront: sign up, sign in, cart, order, their subscriptions."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from webapp.extensions import db, limiter
+from webapp.models import Order, Product, StoreCustomer, Subscription
+from webapp.services import commerce
+from webapp.storefront import bp
+from webapp.storefront import customer_session as store_session
+from webapp.storefront.forms import QuantityForm, SignUpForm, StoreLoginForm
+
+SIGN_IN_ERROR = "The email or password is not correct."
+
+
+def _org_id() -> int:
+    return g.storefront.organization_id
+
+
+def current_customer() -> StoreCustomer | None:
+    """The signed-in end customer of *this* tenant, if any."""
+    customer_id = store_session.customer_id(_org_id())
+    if customer_id is None:
+        return None
+    customer = db.session.get(StoreCustomer, customer_id)
+    if customer is None or customer.organization_id != _org_id():
+        return None
+    return customer
+
+
+@bp.app_context_processor
+def inject_customer():
+    if getattr(g, "storefront", None) is None:
+        return {}
+    return {
+        "store_customer": current_customer(),
+        "cart_count": sum(store_session.cart(_org_id()).values()),
+    }
+
+
+def _price_list():
+    price_list = commerce.storefront_price_list(g.storefront)
+    if price_list is None:
+        abort(404)
+    return price_list
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create an end-customer account (an Account in the tenant's BSS)."""
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            customer = commerce.sign_up(
+                _org_id(),
+                form.name.data,
+                form.email.data,
+                form.password.data,
+                _price_list().currency,
+            )
+        except commerce.CommerceError as exc:
+            form.email.errors = [*form.email.errors, str(exc)]
+        else:
+            cart = dict(store_session.cart(_org_id()))
+            store_session.sign_in(_org_id(), customer.id)
+            store_session.cart(_org_id()).update(cart)  # keep what they put in the cart
+            flash("Welcome! Your account is ready.", "success")
+            return redirect(url_for("storefront.cart") if cart else url_for("storefront.account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("storefront/signup.html", form=form), status
+
+
+def _login_key() -> str:
+    """Throttle per store and email, whichever IP the guesses come from."""
+    return f"store-login:{g.storefront.id}:{request.form.get('email', '').strip().lower()}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_USER"],
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=lambda r: r.status_code != 302,
+)
+def login():
+    """Sign in as an end customer of this store."""
+    form = StoreLoginForm()
+    if form.validate_on_submit():
+        customer = commerce.authenticate(_org_id(), form.email.data, form.password.data)
+        if customer is not None:
+            cart = dict(store_session.cart(_org_id()))
+            store_session.sign_in(_org_id(), customer.id)
+            store_session.cart(_org_id()).update(cart)
+            return redirect(url_for("storefront.cart") if cart else url_for("storefront.account"))
+        form.form_errors.append(SIGN_IN_ERROR)
+        return render_template("storefront/login.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("storefront/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    store_session.sign_out(_org_id())
+    flash("You have signed out.", "info")
+    return redirect(url_for("storefront.home"))
+
+
+@bp.post("/cart/add/<int:product_id>")
+def cart_add(product_id: int):
+    """Put a product in the cart (quantity from the form, default 1)."""
+    product = db.session.get(Product, product_id)
+    if product is None or product.organization_id != _org_id():
+        abort(404)
+    if commerce.price_of(_price_list(), product.id) is None:
+        abort(404)
+    raw = (request.form.get("quantity") or "1").strip()
+    quantity = int(raw) if raw.isdigit() else 0
+    if not 1 <= quantity <= commerce.MAX_QUANTITY:
+        flash(f"Choose a quantity from 1 to {commerce.MAX_QUANTITY:,}.", "error")
+        return _render_cart(), 400
+    cart = store_session.cart(_org_id())
+    cart[str(product.id)] = min(commerce.MAX_QUANTITY, cart.get(str(product.id), 0) + quantity)
+    store_session.mark_changed()
+    flash(f"{product.name} is in your cart.", "success")
+    return redirect(url_for("storefront.cart"), code=303)
+
+
+@bp.get("/cart")
+def cart():
+    """The cart with prices of this moment and the total."""
+    return _render_cart()
+
+
+def _render_cart():
+    price_list = _price_list()
+    lines = commerce.cart_lines(_org_id(), price_list, store_session.cart(_org_id()))
+    total = sum((line.total for line in lines), 0)
+    return render_template(
+        "storefront/cart.html", lines=lines, total=total, currency=price_list.currency
+    )
+
+
+@bp.post("/cart/update")
+def cart_update():
+    """Change quantities (0 removes the line)."""
+    cart = store_session.cart(_org_id())
+    for key in list(cart):
+        raw = request.form.get(f"qty-{key}")
+        if raw is None:
+            continue
+        try:
+            quantity = int(raw)
+        except ValueError:
+            flash("Quantities must be whole numbers.", "error")
+            return redirect(url_for("storefront.cart"), code=303)
+        if quantity <= 0:
+            cart.pop(key)
+        else:
+            cart[key] = min(quantity, commerce.MAX_QUANTITY)
+    store_session.mark_changed()
+    return redirect(url_for("storefront.cart"), code=303)
+
+
+@bp.post("/checkout")
+def checkout():
+    """Place the order: a subscription per product, billed per period at today's price."""
+    customer = current_customer()
+    if customer is None:
+        flash("Sign in or create an account to place your order; your cart is kept.", "info")
+        return redirect(url_for("storefront.login"), code=303)
+    price_list = _price_list()
+    lines = commerce.cart_lines(_org_id(), price_list, store_session.cart(_org_id()))
+    try:
+        order = commerce.place_order(customer.account, price_list, lines)
+    except commerce.CommerceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("storefront.cart"), code=303)
+    store_session.cart(_org_id()).clear()
+    store_session.mark_changed()
+    flash(f"Thank you! Order {order.number} is placed.", "success")
+    return redirect(url_for("storefront.account"), code=303)
+
+
+def _my_subscription(subscription_id: int) -> Subscription:
+    customer = current_customer()
+    if customer is None:
+        abort(404)
+    sub = db.session.get(Subscription, subscription_id)
+    if sub is None or sub.organization_id != _org_id() or sub.account_id != customer.account_id:
+        abort(404)
+    return sub
+
+
+@bp.get("/account")
+def account():
+    """The customer's orders and subscriptions."""
+    customer = current_customer()
+    if customer is None:
+        return redirect(url_for("storefront.login"))
+    orders = db.session.scalars(
+        Order.in_org(_org_id())
+        .where(Order.account_id == customer.account_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    ).all()
+    subscriptions = db.session.scalars(
+        Subscription.in_org(_org_id())
+        .where(Subscription.account_id == customer.account_id)
+        .order_by(Subscription.id)
+    ).all()
+    return render_template(
+        "storefront/account.html",
+        customer=customer,
+        orders=orders,
+        subscriptions=subscriptions,
+        form=QuantityForm(),
+    )
+
+
+@bp.post("/subscriptions/<int:subscription_id>/quantity")
+def change_quantity(subscription_id: int):
+    sub = _my_subscription(subscription_id)
+    form = QuantityForm()
+    if not form.validate():
+        flash(" ".join(form.quantity.errors) or "Enter a quantity.", "error")
+        return redirect(url_for("storefront.account"), code=303)
+    try:
+        order = commerce.change_quantity(sub, form.quantity.data)
+    except commerce.CommerceError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Quantity changed to {sub.quantity} (order {order.number}).", "success")
+    return redirect(url_for("storefront.account"), code=303)
+
+
+@bp.post("/subscriptions/<int:subscription_id>/cancel")
+def cancel_subscription(subscription_id: int):
+    sub = _my_subscription(subscription_id)
+    try:
+        order = commerce.cancel(sub)
+    except commerce.CommerceError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Subscription cancelled (order {order.number}).", "success")
+    return redirect(url_for("storefront.account"), code=303)
+
+
+@bp.app_template_filter("store_money")
+def store_money(amount, currency: str) -> str:
+    """A price in the store's currency, formatted for the tenant's language."""
+    from babel.numbers import format_currency
+
+    locale = (g.store_org.language if getattr(g, "store_org", None) else "en") or "en"
+    return format_currency(amount, currency, locale=locale)
+
+
+@bp.app_template_filter("store_date")
+def store_date(moment) -> str:
+    """A date in the tenant's time zone and date format."""
+    from webapp.services.regional import format_in_org
+
+    return format_in_org(moment, getattr(g, "store_org", None), with_time=False)

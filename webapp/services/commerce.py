@@ -1,0 +1,258 @@
+"""End customers' orders and subscriptions in a tenant's BSS, each change recorded as a
+domain event in the same transaction (back-ordering propagates them to the distributor)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import (
+    Account,
+    DomainEvent,
+    Order,
+    OrderLine,
+    Organization,
+    PriceList,
+    PriceListItem,
+    Product,
+    StoreCustomer,
+    Storefront,
+    Subscription,
+    SubscriptionStatus,
+)
+from webapp.services.passwords import hash_password, verify_password
+
+MAX_QUANTITY = 10_000
+
+
+class CommerceError(ValueError):
+    """Something the customer can fix; the message says what."""
+
+
+def storefront_price_list(storefront: Storefront) -> PriceList | None:
+    """The list whose prices the storefront shows: its chosen one, else the tenant's first
+    active list in the tenant's currency, else its first active list."""
+    if storefront.price_list_id:
+        chosen = db.session.get(PriceList, storefront.price_list_id)
+        if chosen and chosen.organization_id == storefront.organization_id and chosen.active:
+            return chosen
+    org = db.session.get(Organization, storefront.organization_id)
+    lists = db.session.scalars(
+        PriceList.in_org(org.id).where(PriceList.active.is_(True)).order_by(PriceList.id)
+    ).all()
+    same_currency = [pl for pl in lists if pl.currency == org.currency]
+    return (same_currency or lists or [None])[0]
+
+
+def price_of(price_list: PriceList, product_id: int) -> Decimal | None:
+    return db.session.scalar(
+        select(PriceListItem.retail_price).where(
+            PriceListItem.price_list_id == price_list.id, PriceListItem.product_id == product_id
+        )
+    )
+
+
+def sign_up(org_id: int, name: str, email: str, password: str, currency: str) -> StoreCustomer:
+    """A new end customer: an Account in the tenant's BSS, enabled for ordering."""
+    email = email.strip().lower()
+    if db.session.scalar(
+        select(StoreCustomer.id).where(
+            StoreCustomer.organization_id == org_id, StoreCustomer.email == email
+        )
+    ):
+        raise CommerceError("An account with this email already exists. Sign in instead.")
+    base_name, n = name.strip(), 2
+    account_name = base_name
+    while db.session.scalar(
+        select(Account.id).where(Account.organization_id == org_id, Account.name == account_name)
+    ):
+        account_name, n = f"{base_name} ({n})", n + 1
+    account = Account(
+        organization_id=org_id,
+        name=account_name,
+        email=email,
+        enabled_for_ordering=True,
+        billing_currency=currency,
+    )
+    db.session.add(account)
+    db.session.flush()
+    customer = StoreCustomer(
+        organization_id=org_id,
+        account_id=account.id,
+        email=email,
+        password_hash=hash_password(password),
+    )
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def authenticate(org_id: int, email: str, password: str) -> StoreCustomer | None:
+    customer = db.session.scalar(
+        select(StoreCustomer).where(
+            StoreCustomer.organization_id == org_id,
+            StoreCustomer.email == email.strip().lower(),
+        )
+    )
+    ok = verify_password(customer.password_hash if customer else None, password)
+    return customer if customer and ok else None
+
+
+@dataclass
+class CartLine:
+    product: Product
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+def cart_lines(org_id: int, price_list: PriceList, cart: dict[str, int]) -> list[CartLine]:
+    """The cart's products that still exist and have a price, with that price."""
+    lines = []
+    for product_id, quantity in cart.items():
+        product = db.session.get(Product, int(product_id))
+        if product is None or product.organization_id != org_id:
+            continue
+        price = price_of(price_list, product.id)
+        if price is None:
+            continue
+        lines.append(CartLine(product, int(quantity), price))
+    return lines
+
+
+def _order_number() -> str:
+    return "SO-" + secrets.token_hex(4).upper()
+
+
+def _event(sub: Subscription, kind: str, order: Order) -> None:
+    """Record a domain event for a paid subscription; the key makes its delivery idempotent."""
+    if not sub.paid:
+        return
+    db.session.add(
+        DomainEvent(
+            organization_id=sub.organization_id,
+            kind=kind,
+            idempotency_key=f"{kind}:{sub.id}:{order.number}",
+            subscription_id=sub.id,
+            payload={
+                "subscription_id": sub.id,
+                "account_id": sub.account_id,
+                "product_id": sub.product_id,
+                "quantity": sub.quantity,
+                "unit_price": str(sub.unit_price),
+                "currency": sub.currency,
+                "status": sub.status,
+                "order_number": order.number,
+            },
+        )
+    )
+
+
+def place_order(account: Account, price_list: PriceList, lines: list[CartLine]) -> Order:
+    """One order; a subscription per line at the price of this moment; events for paid ones."""
+    if not lines:
+        raise CommerceError("Your cart is empty.")
+    if not account.enabled_for_ordering:
+        raise CommerceError("This account is not enabled for ordering. Contact the store.")
+    for line in lines:
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            raise CommerceError(f"Choose a quantity from 1 to {MAX_QUANTITY:,}.")
+    order = Order(
+        organization_id=account.organization_id,
+        number=_order_number(),
+        account_id=account.id,
+        kind="New",
+        currency=price_list.currency,
+        total=sum((line.total for line in lines), Decimal(0)),
+    )
+    db.session.add(order)
+    for line in lines:
+        sub = Subscription(
+            organization_id=account.organization_id,
+            account_id=account.id,
+            product_id=line.product.id,
+            quantity=line.quantity,
+            billing_period=line.product.billing_period,
+            unit_price=line.unit_price,
+            currency=price_list.currency,
+        )
+        db.session.add(sub)
+        db.session.flush()
+        order.lines.append(
+            OrderLine(
+                product_id=line.product.id,
+                subscription_id=sub.id,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+        )
+        _event(sub, "subscription.created", order)
+    db.session.commit()
+    return order
+
+
+def change_quantity(sub: Subscription, quantity: int) -> Order:
+    """A quantity change is an order of its own and updates the subscription."""
+    if sub.status != SubscriptionStatus.ACTIVE:
+        raise CommerceError("This subscription is cancelled.")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CommerceError(f"Choose a quantity from 1 to {MAX_QUANTITY:,}.")
+    if quantity == sub.quantity:
+        raise CommerceError("That is already the quantity.")
+    delta = quantity - sub.quantity
+    order = Order(
+        organization_id=sub.organization_id,
+        number=_order_number(),
+        account_id=sub.account_id,
+        kind="Change",
+        currency=sub.currency,
+        total=sub.unit_price * delta,
+    )
+    order.lines.append(
+        OrderLine(
+            product_id=sub.product_id,
+            subscription_id=sub.id,
+            quantity=delta,
+            unit_price=sub.unit_price,
+        )
+    )
+    db.session.add(order)
+    sub.quantity = quantity
+    db.session.flush()
+    _event(sub, "subscription.updated", order)
+    db.session.commit()
+    return order
+
+
+def cancel(sub: Subscription) -> Order:
+    if sub.status != SubscriptionStatus.ACTIVE:
+        raise CommerceError("This subscription is already cancelled.")
+    order = Order(
+        organization_id=sub.organization_id,
+        number=_order_number(),
+        account_id=sub.account_id,
+        kind="Cancellation",
+        currency=sub.currency,
+        total=Decimal(0),
+    )
+    order.lines.append(
+        OrderLine(
+            product_id=sub.product_id,
+            subscription_id=sub.id,
+            quantity=-sub.quantity,
+            unit_price=sub.unit_price,
+        )
+    )
+    db.session.add(order)
+    sub.status = SubscriptionStatus.CANCELLED
+    db.session.flush()
+    _event(sub, "subscription.cancelled", order)
+    db.session.commit()
+    return order
