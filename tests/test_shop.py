@@ -45,9 +45,13 @@ def _sign_up(c, store, email="buyer@example.com"):
     return _post(
         c,
         f"{store}/signup",
-        {"name": "Buyer GmbH", "email": email, "password": "buyer-password-1",
-         "password_again": "buyer-password-1"},
-    )  # fmt: skip
+        {
+            "name": "Buyer GmbH",
+            "email": email,
+            "password": "buyer-password-1",
+            "password_again": "buyer-password-1",
+        },
+    )
 
 
 def test_end_customer_signs_up_orders_changes_and_cancels(app, demo, auth, client, run_jobs):
@@ -76,8 +80,9 @@ def test_end_customer_signs_up_orders_changes_and_cancels(app, demo, auth, clien
         assert [e.kind for e in events] == ["subscription.created"]
         sub_id = sub.id
 
-    changed = _post(shopper, f"{store}/subscriptions/{sub_id}/quantity", {"quantity": "5"},
-                    f"{store}/account")  # fmt: skip
+    changed = _post(
+        shopper, f"{store}/subscriptions/{sub_id}/quantity", {"quantity": "5"}, f"{store}/account"
+    )
     assert changed.status_code == 303
     cancelled = _post(
         shopper, f"{store}/subscriptions/{sub_id}/cancel", form_url=f"{store}/account"
@@ -124,8 +129,11 @@ def test_bad_input_is_refused_with_messages(app, demo, auth, client, run_jobs):
     _org_id, slug, product_id = _tenant(app, demo, auth, client, run_jobs)
     store = f"/store/{slug}"
     shopper = app.test_client()
-    bad = _post(shopper, f"{store}/signup", {"name": "X", "email": "x@example.com",
-                                            "password": "short", "password_again": "short"})  # fmt: skip
+    bad = _post(
+        shopper,
+        f"{store}/signup",
+        {"name": "X", "email": "x@example.com", "password": "short", "password_again": "short"},
+    )
     assert bad.status_code == 400 and "at least 12 characters" in bad.get_data(as_text=True)
     _sign_up(shopper, store)
     other = app.test_client()
@@ -140,8 +148,10 @@ def test_bad_input_is_refused_with_messages(app, demo, auth, client, run_jobs):
         assert "Choose a quantity from 1 to 10,000." in response.get_data(as_text=True)
     assert "Your cart is empty." in shopper.get(f"{store}/cart").get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Account).where(
-            Account.name == "X")) == 0  # fmt: skip
+        assert (
+            db.session.scalar(select(func.count()).select_from(Account).where(Account.name == "X"))
+            == 0
+        )
 
 
 def test_customers_of_one_tenant_see_nothing_of_another(app, demo, auth, client, run_jobs):
