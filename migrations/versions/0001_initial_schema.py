@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 861af804b3fa
+Revision ID: f92f29d76f37
 Revises: 
-Create Date: 2026-11-25 22:13:35.867201
+Create Date: 2026-11-25 22:21:03.145862
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import webapp.models.base  # noqa: F401 - custom column types (UTCDateTime, Mone
 
 
 # revision identifiers, used by Alembic.
-revision = '861af804b3fa'
+revision = 'f92f29d76f37'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -59,16 +59,34 @@ def upgrade():
     sa.Column('separate_invoices', sa.Boolean(), nullable=False),
     sa.Column('parent_account_id', sa.Integer(), nullable=True),
     sa.Column('managed_by_reseller', sa.Boolean(), nullable=False),
+    sa.Column('source_account_id', sa.Integer(), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_account_organization_id_organization')),
     sa.ForeignKeyConstraint(['parent_account_id'], ['account.id'], name=op.f('fk_account_parent_account_id_account')),
+    sa.ForeignKeyConstraint(['source_account_id'], ['account.id'], name=op.f('fk_account_source_account_id_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_account')),
-    sa.UniqueConstraint('organization_id', 'name', name=op.f('uq_account_organization_id_name'))
+    sa.UniqueConstraint('organization_id', 'name', name=op.f('uq_account_organization_id_name')),
+    sa.UniqueConstraint('organization_id', 'source_account_id', name=op.f('uq_account_organization_id_source_account_id'))
     )
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_parent_account_id'), ['parent_account_id'], unique=False)
+
+    op.create_table('idempotency_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_idempotency_record_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_record')),
+    sa.UniqueConstraint('organization_id', 'key', name=op.f('uq_idempotency_record_organization_id_key'))
+    )
+    with op.batch_alter_table('idempotency_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idempotency_record_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('outbox_email',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -179,6 +197,46 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_account_platform_sync_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_platform_sync_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('prefix', sa.String(length=12), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('last_used_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_api_token_created_by_id_user')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_api_token_organization_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('invoice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('sub_customer_id', sa.Integer(), nullable=True),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('grouping', sa.String(length=40), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('total', webapp.models.base.Money(precision=18, scale=4), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_invoice_account_id_account')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_invoice_organization_id_organization')),
+    sa.ForeignKeyConstraint(['sub_customer_id'], ['account.id'], name=op.f('fk_invoice_sub_customer_id_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice')),
+    sa.UniqueConstraint('number', name=op.f('uq_invoice_number')),
+    sa.UniqueConstraint('organization_id', 'account_id', 'period', 'grouping', name=op.f('uq_invoice_organization_id_account_id_period_grouping'))
+    )
+    with op.batch_alter_table('invoice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('order',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=30), nullable=False),
@@ -188,12 +246,14 @@ def upgrade():
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('total', webapp.models.base.Money(precision=18, scale=4), nullable=False),
     sa.Column('managed_by_reseller', sa.Boolean(), nullable=False),
+    sa.Column('source_event_key', sa.String(length=120), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_order_account_id_account')),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_order_organization_id_organization')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order')),
-    sa.UniqueConstraint('organization_id', 'number', name=op.f('uq_order_organization_id_number'))
+    sa.UniqueConstraint('organization_id', 'number', name=op.f('uq_order_organization_id_number')),
+    sa.UniqueConstraint('source_event_key', name=op.f('uq_order_source_event_key'))
     )
     with op.batch_alter_table('order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_account_id'), ['account_id'], unique=False)
@@ -270,13 +330,16 @@ def upgrade():
     sa.Column('updated_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('upstream_subscription_id', sa.Integer(), nullable=True),
     sa.Column('managed_by_reseller', sa.Boolean(), nullable=False),
+    sa.Column('source_subscription_id', sa.Integer(), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_subscription_account_id_account')),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_subscription_organization_id_organization')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_subscription_product_id_product')),
+    sa.ForeignKeyConstraint(['source_subscription_id'], ['subscription.id'], name=op.f('fk_subscription_source_subscription_id_subscription')),
     sa.ForeignKeyConstraint(['upstream_subscription_id'], ['subscription.id'], name=op.f('fk_subscription_upstream_subscription_id_subscription')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscription'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscription')),
+    sa.UniqueConstraint('organization_id', 'source_subscription_id', name=op.f('uq_subscription_organization_id_source_subscription_id'))
     )
     with op.batch_alter_table('subscription', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subscription_account_id'), ['account_id'], unique=False)
@@ -297,6 +360,7 @@ def upgrade():
     sa.Column('admin_password_hash', sa.String(length=255), nullable=True),
     sa.Column('was_lite_reseller', sa.Boolean(), nullable=False),
     sa.Column('back_ordering_active', sa.Boolean(), nullable=False),
+    sa.Column('back_ordering_activated_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -312,6 +376,20 @@ def upgrade():
     )
     with op.batch_alter_table('tenant_reseller', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tenant_reseller_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('user_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('last_seen_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_session_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_session_token_hash'))
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
 
     op.create_table('domain_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -334,6 +412,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_domain_event_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_domain_event_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_domain_event_subscription_id'), ['subscription_id'], unique=False)
+
+    op.create_table('invoice_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', webapp.models.base.Money(precision=18, scale=4), nullable=False),
+    sa.Column('amount', webapp.models.base.Money(precision=18, scale=4), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoice.id'], name=op.f('fk_invoice_line_invoice_id_invoice')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscription.id'], name=op.f('fk_invoice_line_subscription_id_subscription')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_line'))
+    )
+    with op.batch_alter_table('invoice_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_line_invoice_id'), ['invoice_id'], unique=False)
 
     op.create_table('order_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -367,6 +460,7 @@ def upgrade():
     sa.Column('finished_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('heartbeat_at', webapp.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_process_created_by_id_user')),
@@ -470,12 +564,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_line_order_id'))
 
     op.drop_table('order_line')
+    with op.batch_alter_table('invoice_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_line_invoice_id'))
+
+    op.drop_table('invoice_line')
     with op.batch_alter_table('domain_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_domain_event_subscription_id'))
         batch_op.drop_index(batch_op.f('ix_domain_event_status'))
         batch_op.drop_index(batch_op.f('ix_domain_event_organization_id'))
 
     op.drop_table('domain_event')
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+
+    op.drop_table('user_session')
     with op.batch_alter_table('tenant_reseller', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tenant_reseller_organization_id'))
 
@@ -505,6 +607,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_account_id'))
 
     op.drop_table('order')
+    with op.batch_alter_table('invoice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_account_id'))
+
+    op.drop_table('invoice')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_organization_id'))
+
+    op.drop_table('api_token')
     with op.batch_alter_table('account_platform_sync', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_platform_sync_organization_id'))
         batch_op.drop_index(batch_op.f('ix_account_platform_sync_account_id'))
@@ -532,6 +643,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_outbox_email_organization_id'))
 
     op.drop_table('outbox_email')
+    with op.batch_alter_table('idempotency_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idempotency_record_organization_id'))
+
+    op.drop_table('idempotency_record')
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_parent_account_id'))
         batch_op.drop_index(batch_op.f('ix_account_organization_id'))

@@ -1,8 +1,10 @@
 """All models, imported here so that Alembic and the app see every table."""
 
 from webapp.models.account import Account, AccountPlatformSync, ProvisioningPlatform, SyncStatus
+from webapp.models.api import ApiToken, IdempotencyRecord, UserSession
 from webapp.models.audit import AuditLog
 from webapp.models.base import utcnow
+from webapp.models.billing import Invoice, InvoiceLine
 from webapp.models.catalog import PriceList, PriceListItem, Product
 from webapp.models.commerce import (
     DomainEvent,
@@ -26,6 +28,11 @@ from webapp.models.tenant import PlatformSetting, Storefront, TenantReseller, Te
 __all__ = [
     "FINISHED_PROCESS_STATUSES",
     "Account",
+    "ApiToken",
+    "IdempotencyRecord",
+    "Invoice",
+    "InvoiceLine",
+    "UserSession",
     "AccountPlatformSync",
     "AuditLog",
     "DomainEvent",

@@ -15,7 +15,11 @@ from webapp.models.base import OrgScoped, TimestampMixin, UTCDateTime
 class Account(OrgScoped, TimestampMixin, db.Model):
     """A customer or reseller of an organization."""
 
-    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        # Back-ordering copies a tenant's customer up once: keyed by the tenant's account id.
+        UniqueConstraint("organization_id", "source_account_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -27,6 +31,7 @@ class Account(OrgScoped, TimestampMixin, db.Model):
     separate_invoices: Mapped[bool] = mapped_column(Boolean, default=False)
     parent_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
     managed_by_reseller: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
     syncs: Mapped[list[AccountPlatformSync]] = relationship(
         back_populates="account", cascade="all, delete-orphan"

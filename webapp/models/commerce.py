@@ -37,6 +37,9 @@ class SubscriptionStatus(StrEnum):
 class Subscription(OrgScoped, TimestampMixin, db.Model):
     """A product a customer pays for every billing period, at the price of its order."""
 
+    # The distributor's copy of a tenant's subscription exists once per source.
+    __table_args__ = (UniqueConstraint("organization_id", "source_subscription_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
@@ -49,8 +52,9 @@ class Subscription(OrgScoped, TimestampMixin, db.Model):
     # Back-ordering: the distributor's copy of this subscription, once propagated.
     upstream_subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
     managed_by_reseller: Mapped[bool] = mapped_column(default=False)
+    source_subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
 
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account] = relationship(foreign_keys=[account_id])
     product: Mapped[Product] = relationship()
 
     @property
@@ -75,6 +79,8 @@ class Order(OrgScoped, TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Money)
     managed_by_reseller: Mapped[bool] = mapped_column(default=False)
+    # Set on the distributor's order made from a back-ordering event: once per event.
+    source_event_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
     account: Mapped[Account] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(

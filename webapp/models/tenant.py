@@ -45,6 +45,7 @@ class TenantReseller(OrgScoped, TimestampMixin, db.Model):
     admin_password_hash: Mapped[str | None] = mapped_column(String(255))
     was_lite_reseller: Mapped[bool] = mapped_column(Boolean, default=False)
     back_ordering_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    back_ordering_activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=TenantStatus.IN_PROGRESS)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
