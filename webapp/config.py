@@ -119,4 +119,6 @@ class Settings:
             "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
             "LOGIN_RATE_LIMIT_IP": "30 per minute",
             "LOGIN_RATE_LIMIT_USER": "5 per minute",
+            "SESSION_IDLE_MINUTES": env_int("SESSION_IDLE_MINUTES", 30),
+            "SESSION_ABSOLUTE_HOURS": env_int("SESSION_ABSOLUTE_HOURS", 12),
         }

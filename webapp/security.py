@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+
+from webapp.auth import sessions
 
 from webapp.extensions import db, login_manager
 from webapp.models import User
@@ -45,6 +47,12 @@ def init_app(app: Flask) -> None:
         if request.blueprint in PUBLIC_BLUEPRINTS:
             return None
         if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        ended = sessions.still_valid(current_user.id)
+        if ended:
+            logout_user()
+            session.clear()
+            flash(ended, "info")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
 

@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from webapp.auth import sessions
 from webapp.auth.forms import LoginForm
 from webapp.extensions import db, limiter
 from webapp.models import Organization, OrgStatus, User
@@ -62,6 +63,7 @@ def login():
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a new session at sign-in: no fixation of an earlier one
             login_user(user)
+            sessions.start(user)
             session.permanent = True
             return redirect(next_url or url_for("home.index"))
         form.form_errors.append(SIGN_IN_ERROR)
@@ -99,7 +101,8 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: the session is revoked on the server and forgotten by the browser."""
+    sessions.end()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

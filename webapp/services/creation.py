@@ -151,7 +151,6 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
 
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")
-MIN_PASSWORD_LENGTH = 12
 
 
 def validate(req: CreationRequest) -> dict[str, str]:
@@ -160,6 +159,7 @@ def validate(req: CreationRequest) -> dict[str, str]:
 
     from webapp.models import Edition
     from webapp.services import regional
+    from webapp.services.password_rules import password_problem
 
     errors: dict[str, str] = {}
     if not regional.is_language(req.language):
@@ -179,10 +179,7 @@ def validate(req: CreationRequest) -> dict[str, str]:
         validate_email(req.admin_email or "", check_deliverability=False)
     except EmailNotValidError:
         errors["admin_email"] = "Enter a valid email address, for example admin@example.com."
-    if len(req.admin_password or "") < MIN_PASSWORD_LENGTH:
-        errors["admin_password"] = (
-            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
-        )
-    elif (req.admin_password or "").strip().lower() in {username.lower(), "password1234"}:
-        errors["admin_password"] = "Choose a password that is not the username."  # noqa: S105
+    problem = password_problem(req.admin_password or "", username)
+    if problem:
+        errors["admin_password"] = problem
     return errors

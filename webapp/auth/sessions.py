@@ -1,0 +1,65 @@
+"""Server-side sign-in sessions: a row per sign-in, so that sign-out, idle and absolute
+timeouts are enforced by the server, not only by a cookie the browser may keep."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, session
+from sqlalchemy import select, update
+
+from webapp.extensions import db
+from webapp.models import User, UserSession, utcnow
+
+SESSION_KEY = "sid"
+TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(user: User) -> None:
+    """Record a new session for this sign-in; its id goes into the (renewed) cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, last_seen_at=now))
+    db.session.commit()
+    session[SESSION_KEY] = token
+
+
+def end() -> None:
+    """Revoke the current session on the server (sign-out)."""
+    token = session.get(SESSION_KEY)
+    if token:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == _hash(token), UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        db.session.commit()
+
+
+def still_valid(user_id: int) -> str | None:
+    """None if the session may go on; otherwise why it ended (for the sign-in page)."""
+    token = session.get(SESSION_KEY)
+    row = (
+        db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+        if token
+        else None
+    )
+    if row is None or row.user_id != user_id or row.revoked_at is not None:
+        return "Please sign in again."
+    now = utcnow()
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    if now - row.last_seen_at > idle:
+        return "You were signed out after a period of inactivity. Please sign in again."
+    if now - row.created_at > absolute:
+        return "Your session reached its maximum length. Please sign in again."
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return None
