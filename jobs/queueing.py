@@ -44,7 +44,7 @@ def enqueue_process(process_id: int) -> str | None:
             result_ttl=24 * 3600,
             failure_ttl=7 * 24 * 3600,
             meta={"process_id": process_id, "attempt": attempt},
-            description=f"{process.name} (attempt {attempt})",
+            description=f"{process.name} (attempt {attempt}) — /processes/{process_id}",
         )
     except DuplicateJobError:
         log.info("job %s was already queued by someone else", job_id)

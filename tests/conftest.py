@@ -90,6 +90,7 @@ def _test_config(database_url: str, redis_url: str) -> dict:
         "RATELIMIT_STORAGE_URI": limiter_storage_uri(redis_url),
         "HEARTBEAT_STALE_SECONDS": 30,
         "COPY_BATCH_SIZE": 25,
+        "JSON_LOGS": False,
     }
 
 

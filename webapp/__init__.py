@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from jobs import connection
     from webapp import cli, security, templating
     from webapp.extensions import csrf, db, limiter, login_manager, migrate
+    from webapp.ops import logs, rq_admin
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
@@ -53,23 +54,32 @@ def create_app(config: dict | None = None) -> Flask:
     connection.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    logs.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
+    rq_admin.init_app(app)
+    from webapp.storefront.hosts import StorefrontHosts
+
+    app.wsgi_app = StorefrontHosts(app.wsgi_app, app)  # Premium custom storefront domains
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.auth.routes import bp as auth_bp
+    from webapp.branding import bp as branding_bp
     from webapp.commerce.routes import bp as commerce_bp
     from webapp.home.routes import bp as home_bp
     from webapp.media import bp as media_bp
     from webapp.notifications.routes import bp as notifications_bp
+    from webapp.ops.health import bp as ops_bp
+    from webapp.ops.queue_health import bp as queue_health_bp
     from webapp.pricelists.routes import bp as pricelists_bp
     from webapp.processes.routes import bp as processes_bp
     from webapp.storefront import bp as storefront_bp
     from webapp.storefront.customer_session import save as save_store_session
     from webapp.tenants.routes import bp as tenants_bp
+    from webapp.users.routes import bp as users_bp
 
     for blueprint in (
         auth_bp,
@@ -81,7 +91,10 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         storefront_bp,
         media_bp,
+        branding_bp,
         commerce_bp,
+        ops_bp,
+        queue_health_bp,
     ):
         app.register_blueprint(blueprint)
     app.after_request(save_store_session)

@@ -120,5 +120,7 @@ class Settings:
             "LOGIN_RATE_LIMIT_IP": "30 per minute",
             "LOGIN_RATE_LIMIT_USER": "5 per minute",
             "SESSION_IDLE_MINUTES": env_int("SESSION_IDLE_MINUTES", 30),
+            "JSON_LOGS": env_bool("JSON_LOGS", True),
+            "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
             "SESSION_ABSOLUTE_HOURS": env_int("SESSION_ABSOLUTE_HOURS", 12),
         }

@@ -21,6 +21,7 @@ from webapp.auth import sessions
 from webapp.auth.forms import LoginForm
 from webapp.extensions import db, limiter
 from webapp.models import Organization, OrgStatus, User
+from webapp.ops.health import count_sign_in_failure
 from webapp.services.client_ids import normalise_client_id
 from webapp.services.passwords import verify_password
 
@@ -67,6 +68,7 @@ def login():
             session.permanent = True
             return redirect(next_url or url_for("home.index"))
         form.form_errors.append(SIGN_IN_ERROR)
+        count_sign_in_failure()
         return render_template("auth/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

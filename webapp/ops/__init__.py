@@ -1,0 +1,1 @@
+"""Operators: RQ dashboard, queue health, health checks, metrics, structured logs."""

@@ -1,0 +1,111 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, text
+
+from jobs.connection import RedisNotConfigured, get_queue, get_redis
+from webapp.extensions import db
+from webapp.models import Process, ProcessTask, TaskStatus, utcnow
+
+bp = Blueprint("ops", __name__)
+
+SIGN_IN_FAILURES_KEY = "trbss:metrics:sign_in_failures"
+DURATION_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is alive (no dependency checked)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Database and Redis reachable: 200; otherwise 503 saying which is not."""
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means "not ready"; reported, not hidden
+        checks["database"] = f"error: {type(exc).__name__}"
+        db.session.rollback()
+    try:
+        get_redis().ping()
+        checks["redis"] = "ok"
+    except (RedisError, RedisNotConfigured, OSError) as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify(status="ready" if ready else "not ready", checks=checks), (200 if ready else 503)
+
+
+def count_sign_in_failure() -> None:
+    """Kept in Redis so every web process adds to the same counter."""
+    with contextlib.suppress(RedisError, RedisNotConfigured, OSError):
+        get_redis().incr(SIGN_IN_FAILURES_KEY)
+
+
+class DatabaseCollector:
+    """Metrics read from the rows at scrape time, so web and worker processes agree."""
+
+    def collect(self):
+        statuses = GaugeMetricFamily("trbss_processes", "Processes by status", labels=["status"])
+        for status, count in db.session.execute(
+            select(Process.status, func.count()).group_by(Process.status)
+        ):
+            statuses.add_metric([status], count)
+        yield statuses
+
+        since = utcnow() - timedelta(days=1)
+        durations: dict[str, list[float]] = {}
+        rows = db.session.execute(
+            select(ProcessTask.step, ProcessTask.started_at, ProcessTask.finished_at).where(
+                ProcessTask.status == TaskStatus.COMPLETED, ProcessTask.finished_at >= since
+            )
+        )
+        for step, started, finished in rows:
+            durations.setdefault(step, []).append((finished - started).total_seconds())
+        histogram = HistogramMetricFamily(
+            "trbss_task_duration_seconds",
+            "Duration of completed tasks in the last 24 hours, per step",
+            labels=["step"],
+        )
+        for step, values in durations.items():
+            buckets = [(str(b), sum(1 for v in values if v <= b)) for b in DURATION_BUCKETS]
+            buckets.append(("+Inf", len(values)))
+            histogram.add_metric([step], buckets, sum(values))
+        yield histogram
+
+        try:
+            queue = get_queue()
+            depth = GaugeMetricFamily("trbss_queue_depth", "Jobs waiting", labels=["queue"])
+            depth.add_metric([queue.name], queue.count)
+            yield depth
+            failures = GaugeMetricFamily(
+                "trbss_sign_in_failures", "Failed sign-ins since Redis started"
+            )
+            failures.add_metric([], int(get_redis().get(SIGN_IN_FAILURES_KEY) or 0))
+            yield failures
+        except (RedisError, RedisNotConfigured, OSError):
+            return
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text format; with METRICS_TOKEN set, a bearer token is required."""
+    token = current_app.config.get("METRICS_TOKEN")
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(given, token):
+            abort(401)
+    registry = CollectorRegistry()
+    registry.register(DatabaseCollector())
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
