@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(PY) -m flask --app wsgi
 
-.PHONY: install run test test-postgres lint format bench clean
+.PHONY: install run run-prod-like test lint format bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,6 +18,16 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	exec $(PY) -m webapp.devserver
+
+# gunicorn and two RQ workers against the machine's PostgreSQL and Redis.
+PROD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/trbss
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+run-prod-like: install
+	$(PY) -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', autocommit=True); c.execute('CREATE DATABASE trbss') if not c.execute(\"SELECT 1 FROM pg_database WHERE datname='trbss'\").fetchone() else None"
+	DATABASE_URL=$(PROD_DATABASE_URL) $(FLASK) db upgrade
+	DATABASE_URL=$(PROD_DATABASE_URL) $(FLASK) seed-demo
+	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) SECRET_KEY=$${SECRET_KEY:-prod-like-local-secret} \
+		exec $(PY) -m webapp.devserver --gunicorn --workers 2
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

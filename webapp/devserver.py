@@ -4,6 +4,7 @@ Ctrl-C or SIGTERM stops every child, the embedded redis-server last, so nothing 
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -42,7 +43,11 @@ def _stop(*_args) -> None:
                 child.wait()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=1, help="RQ workers to start")
+    parser.add_argument("--gunicorn", action="store_true", help="serve with gunicorn")
+    args = parser.parse_args(argv)
     settings = Settings.from_environment()
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     env = dict(os.environ)
@@ -54,28 +59,40 @@ def main() -> int:
             env["REDIS_URL"] = redis.url
             print(f"Embedded Redis at {redis.url}", flush=True)
         python = sys.executable
-        children.append(
-            subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"], env=env)
-        )
-        children.append(
-            subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "flask",
-                    "--app",
-                    "wsgi",
-                    "run",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(settings.port),
-                    "--no-reload",
-                    "--no-debugger",
-                ],
-                env=env,
+        for _ in range(args.workers):
+            children.append(
+                subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"], env=env)
             )
-        )
+        if args.gunicorn:
+            env.setdefault("WEB_CONCURRENCY", "2")
+            children.append(
+                subprocess.Popen(
+                    [
+                        python,
+                        "-m",
+                        "gunicorn",
+                        "-c",
+                        "gunicorn.conf.py",
+                        "--bind",
+                        f"127.0.0.1:{settings.port}",
+                        "wsgi:app",
+                    ],
+                    env=env,
+                )
+            )
+        else:
+            flask_run = [
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(settings.port),
+                "--no-reload",
+                "--no-debugger",
+            ]
+            children.append(
+                subprocess.Popen([python, "-m", "flask", "--app", "wsgi", *flask_run], env=env)
+            )
         password = "the DEMO_PASSWORD you set" if os.environ.get("DEMO_PASSWORD") else "admin"
         print(
             f"\n  Tenant Reseller BSS: http://127.0.0.1:{settings.port}/login\n"
