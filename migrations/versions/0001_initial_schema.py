@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f92f29d76f37
+Revision ID: 11355485010e
 Revises: 
-Create Date: 2026-11-25 22:21:03.145862
+Create Date: 2026-11-25 22:30:48.501529
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import webapp.models.base  # noqa: F401 - custom column types (UTCDateTime, Mone
 
 
 # revision identifiers, used by Alembic.
-revision = 'f92f29d76f37'
+revision = '11355485010e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -149,6 +149,7 @@ def upgrade():
     sa.Column('source_product_id', sa.Integer(), nullable=True),
     sa.Column('cost_price', webapp.models.base.Money(precision=18, scale=4), nullable=True),
     sa.Column('cost_currency', sa.String(length=3), nullable=True),
+    sa.Column('discontinued', sa.Boolean(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('created_at', webapp.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_product_organization_id_organization')),

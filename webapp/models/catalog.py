@@ -35,6 +35,9 @@ class Product(OrgScoped, TimestampMixin, db.Model):
     source_product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
     cost_price: Mapped[Decimal | None] = mapped_column(Money)
     cost_currency: Mapped[str | None] = mapped_column(String(3))
+    # Set by Update Tenant when the distributor no longer sells the source product: kept for
+    # existing subscriptions, hidden from the storefront.
+    discontinued: Mapped[bool] = mapped_column(Boolean, default=False)
 
     platform: Mapped[ProvisioningPlatform] = relationship()
 
