@@ -31,6 +31,8 @@ from webapp.services.notifications import notify_finished
 
 log = logging.getLogger(__name__)
 
+CREATION_KIND = "create_tenant_reseller"
+
 
 def run_process(process_id: int) -> str:
     """RQ entry point. Carries only the process id; the database rows are the truth."""
@@ -252,6 +254,9 @@ class ProcessRunner:
         enqueue_email(email.id if email else None)
 
     def _set_tenant_status(self, process, tenant_status, org_status) -> None:
+        # Only a failed *creation* makes the tenant Failed; a failed update leaves it as it is.
+        if process.kind != CREATION_KIND:
+            return
         tenant = (
             db.session.get(TenantReseller, process.tenant_reseller_id)
             if process.tenant_reseller_id

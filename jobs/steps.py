@@ -116,11 +116,7 @@ def copy_products(ctx: StepContext) -> str:
     """Every product of the price list, cost price = its retail price there (set-based)."""
     tenant = ctx.tenant
     org = _tenant_org(ctx)
-    item_ids = db.session.scalars(
-        select(PriceListItem.id)
-        .where(PriceListItem.price_list_id == tenant.price_list_id)
-        .order_by(PriceListItem.id)
-    ).all()
+    item_ids = select(PriceListItem.id).where(PriceListItem.price_list_id == tenant.price_list_id)
     now = utcnow()
     columns = [
         "organization_id",
@@ -174,22 +170,34 @@ def create_price_list(ctx: StepContext) -> str:
         price_list = PriceList(organization_id=org.id, name=name, currency=org.currency)
         db.session.add(price_list)
         db.session.flush()
-    product_ids = db.session.scalars(
-        select(Product.id).where(Product.organization_id == org.id).order_by(Product.id)
-    ).all()
+    # Batched by source product: the unique (organization_id, source_product_id) index then
+    # serves both the batch boundaries and each batch. The tenant's products are all copies.
+    source_keys = select(Product.source_product_id).where(
+        Product.organization_id == org.id, Product.source_product_id.is_not(None)
+    )
 
     def statement(first: int, last: int):
-        source = select(
-            literal(org.id), literal(price_list.id), Product.id, Product.cost_price
-        ).where(Product.organization_id == org.id, Product.id.between(first, last))
+        source = (
+            select(literal(org.id), literal(price_list.id), Product.id, Product.cost_price)
+            .where(
+                Product.organization_id == org.id,
+                Product.source_product_id.between(first, last),
+            )
+            # Ordered by that index's key, so PostgreSQL walks it even with statistics from
+            # before these rows existed, instead of the tenant's whole catalogue through
+            # ix_product_organization_id for every batch.
+            .order_by(Product.source_product_id)
+        )
         return insert_ignoring_duplicates(
             PriceListItem.__table__,
             ["organization_id", "price_list_id", "product_id", "retail_price"],
             source,
         )
 
-    copy_in_batches(ctx, product_ids, current_app.config["COPY_BATCH_SIZE"], statement, "prices")
-    return f"Price list {name} created with {len(product_ids):,} prices."
+    total = copy_in_batches(
+        ctx, source_keys, current_app.config["COPY_BATCH_SIZE"], statement, "prices"
+    )
+    return f"Price list {name} created with {total:,} prices."
 
 
 def setup_provisioning(ctx: StepContext) -> str:
@@ -278,4 +286,16 @@ CREATION_STEPS: list[Step] = [
     Step("create_storefront", "Create storefront", create_storefront),
     Step("activate", "Activate tenant reseller", activate),
 ]
-STEPS_BY_KEY = {step.key: step for step in CREATION_STEPS}
+# Every step of every kind of process, by key: other modules (Update Tenant, the lite
+# upgrade) add theirs with register(); task rows name their step by this key.
+STEPS_BY_KEY: dict[str, Step] = {}
+
+
+def register(steps: list[Step]) -> None:
+    for step in steps:
+        if STEPS_BY_KEY.get(step.key, step) is not step:
+            raise ValueError(f"two steps are named {step.key!r}")
+        STEPS_BY_KEY[step.key] = step
+
+
+register(CREATION_STEPS)

@@ -80,6 +80,8 @@ def _log(process: Process, actor: User, action: str, summary: str) -> None:
 
 
 def _set_tenant(process: Process, tenant_status: str, org_status: str) -> None:
+    if process.kind != "create_tenant_reseller":
+        return  # only a creation's outcome is the tenant's status
     tenant = (
         db.session.get(TenantReseller, process.tenant_reseller_id)
         if process.tenant_reseller_id
