@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         commerce_bp,
         ops_bp,
         queue_health_bp,
+        users_bp,
     ):
         app.register_blueprint(blueprint)
     app.after_request(save_store_session)

@@ -1,4 +1,5 @@
-"""Accounts: list with search and filters, the account view with its readiness panel."""
+"""Accounts: list with search and filters, create and edit, the account view with its
+readiness panel (the distributor's resellers only). A tenant's accounts are its customers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from webapp.accounts.forms import AccountForm
 from webapp.extensions import db
 from webapp.models import (
     Account,
@@ -15,7 +18,7 @@ from webapp.models import (
     SyncStatus,
     utcnow,
 )
-from webapp.scoping import org_id
+from webapp.scoping import current_organization, org_id
 from webapp.services import audit, readiness
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -30,13 +33,20 @@ def index():
     kind = request.args.get("filter", "all")
     if kind not in FILTERS:
         kind = "all"
+    distributor = current_organization().is_root
+    if not distributor:
+        kind = "all"  # a tenant's customers cannot become tenant resellers
     stmt = Account.in_org(org_id()).order_by(Account.name)
     if query:
         stmt = stmt.where(Account.name.ilike(f"%{query}%"))
     if kind in ("resellers", "ready"):
         stmt = stmt.where(Account.is_reseller | Account.is_lite_reseller)
     accounts = db.session.scalars(stmt).all()
-    checks = {a.id: readiness.evaluate(a) for a in accounts if a.can_become_tenant}
+    checks = (
+        {a.id: readiness.evaluate(a) for a in accounts if a.can_become_tenant}
+        if distributor
+        else {}
+    )
     if kind == "ready":
         accounts = [a for a in accounts if checks[a.id].ready]
     context = {
@@ -45,6 +55,7 @@ def index():
         "q": query,
         "filter": kind,
         "filters": FILTERS,
+        "distributor": distributor,
     }
     if request.headers.get("HX-Request"):
         return render_block("accounts/list.html", "results", **context)
@@ -52,16 +63,119 @@ def index():
 
 
 def _view_context(account: Account) -> dict:
+    """Provisioning sync and readiness are about turning the distributor's resellers into
+    tenants: a tenant's customers (and the distributor's plain customers) show neither."""
+    distributor = current_organization().is_root
+    show_readiness = distributor and account.can_become_tenant
+    platforms = []
+    if distributor:
+        platforms = list(
+            db.session.scalars(select(ProvisioningPlatform).order_by(ProvisioningPlatform.name))
+        )
     price_list_id = request.args.get("price_list_id", type=int)
-    platforms = db.session.scalars(select(ProvisioningPlatform).order_by(ProvisioningPlatform.name))
-    syncs = {s.platform_id: s for s in account.syncs}
     return {
         "account": account,
-        "check": readiness.evaluate(account, price_list_id),
-        "platforms": list(platforms),
-        "syncs": syncs,
+        "distributor": distributor,
+        "check": readiness.evaluate(account, price_list_id) if show_readiness else None,
+        "platforms": platforms,
+        "syncs": {s.platform_id: s for s in account.syncs},
         "logs": audit.entries_for(org_id(), ("account", account.id)),
     }
+
+
+ACCOUNT_FIELDS = {
+    "name": "name",
+    "email": "email",
+    "billing_currency": "billing currency",
+    "enabled_for_ordering": "enabled for ordering",
+    "is_reseller": "reseller",
+}
+
+
+def _snapshot(account: Account, names) -> dict:
+    return {name: getattr(account, name) for name in names}
+
+
+def _save_account(form: AccountForm, account: Account | None):
+    """Validate, write the form's fields, audit and commit; the saved account or None (the
+    form then carries the messages)."""
+    if not form.validate_on_submit():
+        return None
+    name = form.name.data.strip()
+    clash = db.session.scalar(
+        Account.in_org(org_id()).where(
+            Account.name == name, Account.id != (account.id if account else -1)
+        )
+    )
+    if clash is not None:
+        form.name.errors = [*form.name.errors, f"You already have an account named {name}."]
+        return None
+    names = [n for n in ACCOUNT_FIELDS if n != "is_reseller" or form.is_reseller is not None]
+    creating = account is None
+    if creating:
+        account = Account(organization_id=org_id(), is_reseller=False)
+        db.session.add(account)
+        before = None
+    else:
+        before = _snapshot(account, names)
+    account.name = name
+    account.email = (form.email.data or "").strip()
+    account.billing_currency = form.billing_currency.data
+    account.enabled_for_ordering = bool(form.enabled_for_ordering.data)
+    if form.is_reseller is not None:
+        account.is_reseller = bool(form.is_reseller.data)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same name saved at the same moment elsewhere
+        db.session.rollback()
+        form.name.errors = [f"You already have an account named {name}."]
+        return None
+    after = _snapshot(account, names)
+    changed = [n for n in names if before is None or before[n] != after[n]]
+    if creating or changed:
+        audit.record(
+            organization_id=org_id(),
+            actor=current_user,
+            action="account.create" if creating else "account.update",
+            entity_type="account",
+            entity_id=account.id,
+            summary=f"Account {name} created"
+            if creating
+            else "Changed " + ", ".join(ACCOUNT_FIELDS[n] for n in changed),
+            before={n: before[n] for n in changed} if before else None,
+            after={n: after[n] for n in changed},
+        )
+    db.session.commit()
+    return account
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """A new account: a customer, or for the distributor also a reseller."""
+    org = current_organization()
+    form = AccountForm(distributor=org.is_root)
+    if request.method == "GET":
+        form.billing_currency.data = org.currency
+    account = _save_account(form, None)
+    if account is not None:
+        flash(f"{account.name} created.", "success")
+        return redirect(url_for("accounts.view", account_id=account.id), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/form.html", form=form, account=None), status
+
+
+@bp.route("/<int:account_id>/edit", methods=["GET", "POST"])
+def edit(account_id: int):
+    """Change an account's name, email, billing currency, ordering (and reseller) flags."""
+    account = Account.get_in_org_or_404(account_id, org_id())
+    distributor = current_organization().is_root
+    form = AccountForm(obj=account if request.method == "GET" else None, distributor=distributor)
+    saved = _save_account(form, account)
+    if saved is not None:
+        flash(f"{saved.name} saved.", "success")
+        return redirect(url_for("accounts.view", account_id=saved.id), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/form.html", form=form, account=account), status
 
 
 @bp.get("/<int:account_id>")

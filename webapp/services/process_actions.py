@@ -53,10 +53,11 @@ def available_actions(process: Process, user: User) -> list[str]:
     """The buttons to show: only actions that can succeed now."""
     actions = []
     cleaned = process.tenant_reseller_id is None
+    creation = process.kind == "create_tenant_reseller"
     if process.status == ProcessStatus.FAILED and not cleaned:
-        actions += ["retry", "cleanup"]
+        actions += ["retry", "cleanup"] if creation else ["retry"]
     elif process.status == ProcessStatus.CANCELLED and not cleaned:
-        actions += ["resume", "cleanup"]
+        actions += ["resume", "cleanup"] if creation else ["resume"]
     elif process.status == ProcessStatus.QUEUED:
         actions.append("cancel")
     elif process.status == ProcessStatus.RUNNING and not process.cancel_requested:
@@ -222,7 +223,9 @@ def cleanup(process: Process, actor: User) -> None:
     """Remove what a Failed or Cancelled creation made, so the account can start again.
 
     The process and its audit trail stay as history."""
-    if process.status not in (ProcessStatus.FAILED, ProcessStatus.CANCELLED):
+    if process.status not in (ProcessStatus.FAILED, ProcessStatus.CANCELLED) or (
+        process.kind != "create_tenant_reseller"
+    ):
         raise ActionRefused("Only a failed or cancelled creation can be cleaned up.")
     tenant = (
         db.session.get(TenantReseller, process.tenant_reseller_id)
