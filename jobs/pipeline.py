@@ -10,7 +10,7 @@ from flask import current_app, has_app_context
 from rq import get_current_job
 from sqlalchemy import or_, select, update
 
-from jobs import chaos
+from jobs import chaos, upgrade_steps  # noqa: F401  (registers the lite upgrade's steps)
 from jobs import steps as steps_module
 from jobs.context import CancelRequested, LostClaim, StepContext, StepFailure
 from jobs.mail import enqueue_email

@@ -13,7 +13,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from jobs.connection import RedisNotConfigured, get_redis
 from jobs.queueing import enqueue_process
@@ -92,6 +92,24 @@ def _sweep(report: SweepReport) -> None:
         )
         if enqueue_process(process.id):
             report.requeued.append(process.id)
+    _requeue_pending_events()
+
+
+def _requeue_pending_events() -> None:
+    """Back-ordering events still Pending a while after they were recorded lost their job
+    (queue down at the time, Redis restarted): queue them again; the apply is idempotent."""
+    from jobs.backordering import enqueue_subscription
+    from webapp.models import DomainEvent
+
+    before = utcnow() - timedelta(seconds=current_app.config["HEARTBEAT_STALE_SECONDS"])
+    rows = db.session.execute(
+        select(DomainEvent.subscription_id, func.min(DomainEvent.id))
+        .where(DomainEvent.status == "Pending", DomainEvent.created_at < before)
+        .group_by(DomainEvent.subscription_id)
+    ).all()
+    for subscription_id, event_id in rows:
+        if not job_is_live(f"backorder-event-{event_id}"):
+            enqueue_subscription(subscription_id, event_id)
 
 
 def give_up(process: Process) -> None:

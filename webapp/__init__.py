@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.auth.routes import bp as auth_bp
+    from webapp.backordering.routes import bp as backordering_bp
     from webapp.branding import bp as branding_bp
     from webapp.commerce.routes import bp as commerce_bp
     from webapp.home.routes import bp as home_bp
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         media_bp,
         branding_bp,
         commerce_bp,
+        backordering_bp,
         ops_bp,
         queue_health_bp,
         users_bp,

@@ -244,8 +244,55 @@ def seed_demo(password: str | None = None) -> Organization:
                 external_reference=f"{code.upper()}-{account.id:05d}",
                 synced_at=utcnow(),
             )
+    _seed_lite_customers(org, products)
     db.session.commit()
     return org
+
+
+# Contoso Lite's own customers in the distributor's BSS, for the lite-reseller upgrade:
+# (name, [(sku, quantity)]) — one without subscriptions is copied down at activation.
+LITE_CUSTOMERS = [
+    ("Adatum Corporation", [("MICROSOFT-003", 12), ("ACRONIS-002", 3)]),
+    ("Wide World Importers", [("MICROSOFT-001", 25), ("PANDA-005", 25)]),
+    ("Fourth Coffee", []),
+]
+
+
+def _seed_lite_customers(org: Organization, products: dict[str, Product]) -> None:
+    from webapp.models import Subscription
+
+    contoso = db.session.scalar(
+        select(Account).where(Account.organization_id == org.id, Account.name == "Contoso Lite")
+    )
+    usd = db.session.scalar(
+        select(PriceList).where(
+            PriceList.organization_id == org.id, PriceList.name == "Partner USD"
+        )
+    )
+    for name, lines in LITE_CUSTOMERS:
+        customer = _get_or_create(
+            Account,
+            {"organization_id": org.id, "name": name},
+            email=f"it@{name.split()[0].lower()}.example",
+            enabled_for_ordering=True,
+            billing_currency="USD",
+            parent_account_id=contoso.id,
+        )
+        for sku, quantity in lines:
+            product = products[sku]
+            price = db.session.scalar(
+                select(PriceListItem.retail_price).where(
+                    PriceListItem.price_list_id == usd.id, PriceListItem.product_id == product.id
+                )
+            )
+            _get_or_create(
+                Subscription,
+                {"organization_id": org.id, "account_id": customer.id, "product_id": product.id},
+                quantity=quantity,
+                unit_price=price,
+                currency="USD",
+                billing_period=product.billing_period,
+            )
 
 
 def _insert_ignore(table):

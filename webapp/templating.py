@@ -46,6 +46,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["duration"] = duration
+    from webapp.services.whats_next import whats_next
+
+    app.jinja_env.globals["whats_next"] = whats_next
 
     @app.context_processor
     def inject_org():

@@ -23,6 +23,7 @@ from webapp.models import (
     Storefront,
     Subscription,
     SubscriptionStatus,
+    TenantReseller,
 )
 from webapp.services.passwords import hash_password, verify_password
 
@@ -131,13 +132,28 @@ def _order_number() -> str:
     return "SO-" + secrets.token_hex(4).upper()
 
 
+def _back_ordering_active(org_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            select(TenantReseller.back_ordering_active).where(
+                TenantReseller.tenant_organization_id == org_id
+            )
+        )
+    )
+
+
 def _event(sub: Subscription, kind: str, order: Order) -> None:
-    """Record a domain event for a paid subscription; the key makes its delivery idempotent."""
+    """Record a domain event for a paid subscription; the key makes its delivery idempotent.
+
+    While back-ordering is off (the reseller is setting up) events are kept for the record
+    but not propagated."""
     if not sub.paid:
         return
+    active = _back_ordering_active(sub.organization_id)
     db.session.add(
         DomainEvent(
             organization_id=sub.organization_id,
+            status="Pending" if active else "Not propagated",
             kind=kind,
             idempotency_key=f"{kind}:{sub.id}:{order.number}",
             subscription_id=sub.id,
@@ -153,6 +169,21 @@ def _event(sub: Subscription, kind: str, order: Order) -> None:
             },
         )
     )
+
+
+def _propagate_after_commit(subscription_ids: list[int]) -> None:
+    """Commit, then enqueue: the job must find the committed events."""
+    from jobs.backordering import enqueue_subscription
+
+    for subscription_id in subscription_ids:
+        pending = db.session.scalar(
+            select(DomainEvent.id)
+            .where(DomainEvent.subscription_id == subscription_id, DomainEvent.status == "Pending")
+            .order_by(DomainEvent.id.desc())
+            .limit(1)
+        )
+        if pending is not None:
+            enqueue_subscription(subscription_id, pending)
 
 
 def place_order(account: Account, price_list: PriceList, lines: list[CartLine]) -> Order:
@@ -195,6 +226,7 @@ def place_order(account: Account, price_list: PriceList, lines: list[CartLine]) 
         )
         _event(sub, "subscription.created", order)
     db.session.commit()
+    _propagate_after_commit([line.subscription_id for line in order.lines])
     return order
 
 
@@ -228,6 +260,7 @@ def change_quantity(sub: Subscription, quantity: int) -> Order:
     db.session.flush()
     _event(sub, "subscription.updated", order)
     db.session.commit()
+    _propagate_after_commit([sub.id])
     return order
 
 
@@ -255,4 +288,5 @@ def cancel(sub: Subscription) -> Order:
     db.session.flush()
     _event(sub, "subscription.cancelled", order)
     db.session.commit()
+    _propagate_after_commit([sub.id])
     return order

@@ -1,0 +1,377 @@
+"""Back-ordering: activation rules, exactly-once propagation, Separate Invoices, lite upgrade."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from jobs.backordering import apply_event, enqueue_subscription
+from tests.helpers import submit_creation
+from webapp.extensions import db
+from webapp.models import (
+    Account,
+    AuditLog,
+    DomainEvent,
+    Order,
+    Organization,
+    PriceList,
+    Product,
+    Subscription,
+    TenantReseller,
+)
+from webapp.services import backordering, commerce, lite_upgrade
+
+
+def _make_tenant(app, auth, client, run_jobs, account="Northwind Cloud", **overrides) -> int:
+    if client.get("/login").status_code == 200:
+        auth.login()
+    submit_creation(client, app, account=account, **overrides)
+    run_jobs()
+    with app.app_context():
+        return db.session.scalar(
+            select(TenantReseller.id)
+            .join(Account, Account.id == TenantReseller.account_id)
+            .where(Account.name == account)
+        )
+
+
+def _end_customer_orders(app, tenant_id: int, name="Buyer GmbH", quantity=3) -> int:
+    """An end customer of the tenant orders one product; returns the subscription id."""
+    with app.app_context():
+        tenant = db.session.get(TenantReseller, tenant_id)
+        org_id = tenant.tenant_organization_id
+        customer = db.session.scalar(
+            select(Account).where(Account.organization_id == org_id, Account.name == name)
+        )
+        if customer is None:
+            customer = commerce.sign_up(
+                org_id, name, f"{name.split()[0].lower()}@example.com", "buyer-password-1", "EUR"
+            ).account
+        price_list = db.session.scalar(PriceList.in_org(org_id))
+        product = db.session.scalar(
+            Product.in_org(org_id).where(Product.name == "Microsoft 365 Business Basic")
+        )
+        lines = commerce.cart_lines(org_id, price_list, {str(product.id): quantity})
+        order = commerce.place_order(customer, price_list, lines)
+        return order.lines[0].subscription_id
+
+
+def _activate(app, tenant_id: int) -> list[str]:
+    """Activate back-ordering; the names of the accounts copied down first."""
+    with app.app_context():
+        copied = backordering.activate(db.session.get(TenantReseller, tenant_id), None)
+        return [a.name for a in copied]
+
+
+def _distributor_org(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Organization.id).where(Organization.client_id == "DEMO"))
+
+
+def test_lite_reseller_activation_is_refused_until_its_subscriptions_are_copied_down(
+    app, demo, auth, client, run_jobs
+):
+    """Contoso Lite's customers have subscriptions in the distributor's BSS only: refused."""
+    tenant_id = _make_tenant(
+        app, auth, client, run_jobs, "Contoso Lite", price_list_name="Partner USD"
+    )
+    with app.app_context():
+        tenant = db.session.get(TenantReseller, tenant_id)
+        with pytest.raises(backordering.BackOrderingRefused, match="4 subscription"):
+            backordering.activate(tenant, None)
+        assert db.session.get(TenantReseller, tenant_id).back_ordering_active is False
+    page = client.get(f"/tenant-resellers/{tenant_id}/back-ordering/activate").get_data(
+        as_text=True
+    )
+    assert "Activation is refused" in page and "Adatum Corporation" in page
+
+
+def test_accounts_without_subscriptions_are_copied_down_first(app, demo, auth, client, run_jobs):
+    """A distributor-side customer of the reseller without subscriptions lands in its BSS."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    with app.app_context():
+        northwind = db.session.scalar(select(Account).where(Account.name == "Northwind Cloud"))
+        db.session.add(
+            Account(
+                organization_id=northwind.organization_id,
+                name="Quiet Customer",
+                parent_account_id=northwind.id,
+                billing_currency="EUR",
+            )
+        )
+        db.session.commit()
+    copied = _activate(app, tenant_id)
+    assert copied == ["Quiet Customer"]
+    with app.app_context():
+        tenant = db.session.get(TenantReseller, tenant_id)
+        assert tenant.back_ordering_active and tenant.back_ordering_activated_at
+        assert db.session.scalar(
+            select(Account.id).where(
+                Account.organization_id == tenant.tenant_organization_id,
+                Account.name == "Quiet Customer",
+            )
+        )
+
+
+def test_activation_is_irreversible_and_confirmed(app, demo, auth, client, run_jobs):
+    """Without the confirmation box nothing happens; once active it cannot be activated again."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    token = auth.token(f"/tenant-resellers/{tenant_id}/back-ordering/activate")
+    unconfirmed = client.post(
+        f"/tenant-resellers/{tenant_id}/back-ordering/activate", data={"csrf_token": token}
+    )
+    assert unconfirmed.status_code == 400
+    with app.app_context():
+        assert not db.session.get(TenantReseller, tenant_id).back_ordering_active
+    confirmed = client.post(
+        f"/tenant-resellers/{tenant_id}/back-ordering/activate",
+        data={"csrf_token": token, "confirm": "yes"},
+        follow_redirects=True,
+    )
+    assert "Back Ordering is active." in confirmed.get_data(as_text=True)
+    again = client.post(
+        f"/tenant-resellers/{tenant_id}/back-ordering/activate",
+        data={"csrf_token": token, "confirm": "yes"},
+        follow_redirects=True,
+    )
+    assert "already active" in again.get_data(as_text=True)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).where(
+                    AuditLog.action == "tenant_reseller.back_ordering_activated"
+                )
+            )
+            == 1
+        )
+    assert not any("deactivate" in r.rule for r in app.url_map.iter_rules())
+
+
+def test_first_paid_subscription_copies_the_customer_up_once(app, demo, auth, client, run_jobs):
+    """Two orders of one end customer: one sub-customer, two subscriptions, two orders."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    _activate(app, tenant_id)
+    _end_customer_orders(app, tenant_id)
+    run_jobs()
+    _end_customer_orders(app, tenant_id, quantity=2)
+    run_jobs()
+    dist = _distributor_org(app)
+    with app.app_context():
+        northwind = db.session.scalar(select(Account).where(Account.name == "Northwind Cloud"))
+        copies = db.session.scalars(
+            select(Account).where(
+                Account.organization_id == dist, Account.parent_account_id == northwind.id
+            )
+        ).all()
+        assert [c.name for c in copies] == ["Buyer GmbH (Northwind Cloud)"]
+        copy = copies[0]
+        assert copy.managed_by_reseller and copy.billing_currency == "EUR"
+        subs = db.session.scalars(
+            select(Subscription).where(Subscription.account_id == copy.id)
+        ).all()
+        assert sorted(s.quantity for s in subs) == [2, 3]
+        partner_price = db.session.scalar(
+            select(func.min(Subscription.unit_price)).where(Subscription.account_id == copy.id)
+        )
+        assert partner_price > 0
+        orders = db.session.scalars(select(Order).where(Order.organization_id == dist)).all()
+        assert len(orders) == 2 and all(o.managed_by_reseller for o in orders)
+        assert {e.status for e in db.session.scalars(select(DomainEvent))} == {"Processed"}
+
+
+def test_a_change_creates_an_order_and_updates_the_copy(app, demo, auth, client, run_jobs):
+    """Quantity change and cancellation each make an order and update the copied subscription."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    _activate(app, tenant_id)
+    sub_id = _end_customer_orders(app, tenant_id)
+    run_jobs()
+    with app.app_context():
+        commerce.change_quantity(db.session.get(Subscription, sub_id), 7)
+    run_jobs()
+    with app.app_context():
+        copy = db.session.scalar(
+            select(Subscription).where(Subscription.source_subscription_id == sub_id)
+        )
+        assert copy.quantity == 7
+        commerce.cancel(db.session.get(Subscription, sub_id))
+    run_jobs()
+    dist = _distributor_org(app)
+    with app.app_context():
+        copy = db.session.scalar(
+            select(Subscription).where(Subscription.source_subscription_id == sub_id)
+        )
+        assert copy.status == "Cancelled"
+        kinds = db.session.scalars(
+            select(Order.kind).where(Order.organization_id == dist).order_by(Order.id)
+        ).all()
+        assert kinds == ["New", "Change", "Cancellation"]
+
+
+def test_separate_invoices_is_copied_at_copy_time(app, demo, auth, client, run_jobs):
+    """Customers copied before a change keep the old value; later copies get the new one."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)  # the form ticks Separate Invoices
+    _activate(app, tenant_id)
+    _end_customer_orders(app, tenant_id, name="Early Bird")
+    run_jobs()
+    with app.app_context():
+        db.session.get(TenantReseller, tenant_id).separate_invoices = False
+        db.session.commit()
+    _end_customer_orders(app, tenant_id, name="Late Comer")
+    run_jobs()
+    with app.app_context():
+        flags = dict(
+            db.session.execute(
+                select(Account.name, Account.separate_invoices).where(
+                    Account.managed_by_reseller.is_(True)
+                )
+            ).all()
+        )
+        assert flags == {
+            "Early Bird (Northwind Cloud)": True,
+            "Late Comer (Northwind Cloud)": False,
+        }
+
+
+def test_an_event_delivered_twice_is_applied_once(app, demo, auth, client, run_jobs):
+    """Applying the same event again, or queueing it twice, makes no second order."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    _activate(app, tenant_id)
+    sub_id = _end_customer_orders(app, tenant_id)
+    with app.app_context():
+        event = db.session.scalar(select(DomainEvent))
+        enqueue_subscription(sub_id, event.id)  # a second delivery of the same event
+        event_id = event.id
+    run_jobs()
+    with app.app_context():
+        db.session.get(DomainEvent, event_id).status = "Pending"  # as if redelivered later
+        db.session.commit()
+        apply_event(event_id)
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Order).where(Order.managed_by_reseller.is_(True))
+            )
+            == 1
+        )
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Subscription)
+                .where(Subscription.source_subscription_id == sub_id)
+            )
+            == 1
+        )
+
+
+def test_events_before_activation_are_not_propagated(app, demo, auth, client, run_jobs):
+    """While the reseller sets up, its orders are not billed to it."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    _end_customer_orders(app, tenant_id)
+    run_jobs()
+    with app.app_context():
+        assert db.session.scalar(select(DomainEvent.status)) == "Not propagated"
+        assert (
+            db.session.scalar(select(func.count()).where(Account.managed_by_reseller.is_(True)))
+            == 0
+        )
+
+
+def test_a_failing_event_is_visible_with_retry(app, demo, auth, client, run_jobs):
+    """A product removed from the reseller's price list fails the event; staff can retry it."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    _activate(app, tenant_id)
+    with app.app_context():
+        from webapp.models import PriceListItem
+
+        tenant = db.session.get(TenantReseller, tenant_id)
+        source = db.session.scalar(
+            select(Product.source_product_id).where(
+                Product.organization_id == tenant.tenant_organization_id,
+                Product.name == "Microsoft 365 Business Basic",
+            )
+        )
+        item = db.session.scalar(
+            select(PriceListItem).where(
+                PriceListItem.price_list_id == tenant.price_list_id,
+                PriceListItem.product_id == source,
+            )
+        )
+        saved = (item.price_list_id, item.product_id, item.retail_price, item.organization_id)
+        db.session.delete(item)
+        db.session.commit()
+    _end_customer_orders(app, tenant_id)
+    run_jobs()
+    with app.app_context():
+        event = db.session.scalar(select(DomainEvent))
+        assert (
+            event.status == "Failed"
+            and "no longer in the reseller's price list" in event.last_error
+        )
+        db.session.add(
+            PriceListItem(
+                price_list_id=saved[0],
+                product_id=saved[1],
+                retail_price=saved[2],
+                organization_id=saved[3],
+            )
+        )
+        db.session.commit()
+        event_id = event.id
+    page = client.get(f"/tenant-resellers/{tenant_id}/back-ordering").get_data(as_text=True)
+    assert ">Retry<" in page
+    token = auth.token(f"/tenant-resellers/{tenant_id}/back-ordering")
+    client.post(
+        f"/tenant-resellers/{tenant_id}/back-ordering/events/{event_id}/retry",
+        data={"csrf_token": token},
+    )
+    run_jobs()
+    with app.app_context():
+        assert db.session.get(DomainEvent, event_id).status == "Processed"
+
+
+def test_lite_upgrade_end_to_end(app, demo, auth, client, run_jobs):
+    """Contoso Lite: tenant created, customers and subscriptions copied, back-ordering on."""
+    tenant_id = _make_tenant(
+        app, auth, client, run_jobs, "Contoso Lite", price_list_name="Partner USD"
+    )
+    page = client.get(f"/tenant-resellers/{tenant_id}/back-ordering").get_data(as_text=True)
+    assert "Upgrade from lite reseller" in page
+    token = auth.token(f"/tenant-resellers/{tenant_id}/back-ordering")
+    response = client.post(
+        f"/tenant-resellers/{tenant_id}/upgrade-lite", data={"csrf_token": token}
+    )
+    assert response.status_code == 303
+    run_jobs()
+    with app.app_context():
+        tenant = db.session.get(TenantReseller, tenant_id)
+        assert tenant.back_ordering_active
+        contoso = db.session.get(Account, tenant.account_id)
+        assert not contoso.is_lite_reseller and contoso.is_reseller
+        names = sorted(
+            db.session.scalars(
+                select(Account.name).where(Account.organization_id == tenant.tenant_organization_id)
+            )
+        )
+        assert names == ["Adatum Corporation", "Fourth Coffee", "Wide World Importers"]
+        subs = db.session.scalars(
+            select(Subscription).where(
+                Subscription.organization_id == tenant.tenant_organization_id
+            )
+        ).all()
+        assert len(subs) == 4 and all(s.source_subscription_id for s in subs)
+        assert sorted(s.quantity for s in subs) == [3, 12, 25, 25]
+        assert lite_upgrade.can_upgrade(tenant) is False
+    process_page = client.get(f"/tenant-resellers/{tenant_id}/processes").get_data(as_text=True)
+    assert "Upgrade lite reseller — Contoso Lite" in process_page
+    # A later change in the reseller's BSS updates the distributor's original subscription
+    with app.app_context():
+        sub = db.session.scalar(
+            select(Subscription).where(
+                Subscription.organization_id == tenant.tenant_organization_id,
+                Subscription.quantity == 12,
+            )
+        )
+        source_id = sub.source_subscription_id
+        commerce.change_quantity(sub, 15)
+    run_jobs()
+    with app.app_context():
+        assert db.session.get(Subscription, source_id).quantity == 15
