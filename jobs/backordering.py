@@ -70,18 +70,16 @@ def enqueue_subscription(subscription_id: int, event_id: int, now: bool = False)
 
 
 def _forget_dead_job(job_id: str, also_waiting: bool = False) -> None:
-    """A finished or failed job with this id would block a new one (unique ids); a staff
-    Retry also replaces a retry that RQ scheduled for later."""
+    """A finished, failed or orphaned job with this id would block a new one (unique ids);
+    a staff Retry also replaces a retry that RQ scheduled for later."""
+    from jobs.reaper import job_is_live
+
     try:
         job = Job.fetch(job_id, connection=get_redis())
     except NoSuchJobError:
         return
-    live = (
-        {JobStatus.STARTED}
-        if also_waiting
-        else {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-    )
-    if job.get_status(refresh=False) not in live:
+    waiting = also_waiting and job.get_status(refresh=False) != JobStatus.STARTED
+    if waiting or not job_is_live(job_id):
         job.delete()
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
@@ -40,14 +41,31 @@ class SweepReport:
 
 
 def job_is_live(job_id: str | None) -> bool:
-    """True if Redis still has this job waiting or running."""
+    """True if Redis still has this job waiting, or running on a worker that is alive.
+
+    A job whose worker was SIGKILLed stays "started" for minutes; its worker's key in Redis
+    expires after the worker TTL, which is how we know nobody runs it any more."""
     if not job_id:
         return False
     try:
         job = Job.fetch(job_id, connection=get_redis())
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=False) in LIVE_JOB_STATES
+    status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED:
+        worker_key = f"{Worker.redis_worker_namespace_prefix}{job.worker_name}"
+        if job.worker_name and not get_redis().exists(worker_key):
+            return False
+        # A live worker refreshes its job's heartbeat every JOB_MONITORING_INTERVAL seconds.
+        orphaned_after = max(
+            2 * current_app.config["HEARTBEAT_STALE_SECONDS"],
+            3 * current_app.config["JOB_MONITORING_INTERVAL"],
+        )
+        beat = job.last_heartbeat or job.started_at
+        if beat is not None:
+            beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+            return (utcnow() - beat).total_seconds() < orphaned_after
+    return status in LIVE_JOB_STATES
 
 
 def sweep() -> SweepReport:

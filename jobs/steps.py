@@ -299,3 +299,6 @@ def register(steps: list[Step]) -> None:
 
 
 register(CREATION_STEPS)
+
+# Update Tenant registers its steps with the same registry (the worker imports this module).
+import jobs.update_steps  # noqa: E402, F401

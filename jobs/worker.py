@@ -46,5 +46,6 @@ def run_worker(burst: bool = False, name: str | None = None) -> bool:
         # minute instead of RQ's default of several; our reaper rides on the same tick.
         worker_ttl=current_app.config["WORKER_TTL"],
         maintenance_interval=current_app.config["MAINTENANCE_INTERVAL"],
+        job_monitoring_interval=current_app.config["JOB_MONITORING_INTERVAL"],
     )
     return worker.work(burst=burst, with_scheduler=False)

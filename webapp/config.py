@@ -109,6 +109,7 @@ class Settings:
             "PROCESS_MAX_ATTEMPTS": self.max_attempts,
             "WORKER_TTL": self.worker_ttl,
             "MAINTENANCE_INTERVAL": self.maintenance_interval,
+            "JOB_MONITORING_INTERVAL": env_int("JOB_MONITORING_INTERVAL", 10),
             "JOB_TIMEOUT": self.job_timeout,
             "QUEUE_NAME": "processes",
             "MAIL_SERVER": self.mail_server,
