@@ -23,7 +23,12 @@ from webapp.services import audit, readiness
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
-FILTERS = {"all": "All accounts", "resellers": "Resellers", "ready": "Ready to become tenant"}
+FILTERS = {
+    "all": "All accounts",
+    "resellers": "Resellers",
+    "ready": "Ready to become tenant",
+    "sub": "Resellers' customers",
+}
 
 
 @bp.get("/")
@@ -41,6 +46,12 @@ def index():
         stmt = stmt.where(Account.name.ilike(f"%{query}%"))
     if kind in ("resellers", "ready"):
         stmt = stmt.where(Account.is_reseller | Account.is_lite_reseller)
+    # Resellers' own customers (copied up by back-ordering, or a lite reseller's) are listed
+    # on their reseller's page and under their own filter, not among the distributor's accounts.
+    if kind == "sub":
+        stmt = stmt.where(Account.parent_account_id.is_not(None))
+    elif distributor:
+        stmt = stmt.where(Account.parent_account_id.is_(None))
     accounts = db.session.scalars(stmt).all()
     checks = (
         {a.id: readiness.evaluate(a) for a in accounts if a.can_become_tenant}
@@ -265,4 +276,69 @@ def record_sync(account_id: int):
     db.session.commit()
     if not request.headers.get("HX-Request"):
         flash(f"{platform.name}: {sync.status}.", "success")
+    return _live_response(account)
+
+
+# Separate Invoices per sub-customer: back-ordering copies the tenant reseller's setting onto
+# each sub-customer it copies up; staff can override it here for one sub-customer.
+
+
+def _is_copied_sub_customer(account: Account) -> bool:
+    return bool(account.managed_by_reseller and account.parent_account_id)
+
+
+@bp.context_processor
+def _sub_customer_helpers():
+    def sub_customer_billing(account: Account) -> dict | None:
+        """For a sub-customer copied up by back-ordering: its reseller and the reseller's own
+        Separate Invoices setting (used for sub-customers copied from now on)."""
+        if not current_organization().is_root or not _is_copied_sub_customer(account):
+            return None
+        from webapp.models import TenantReseller
+
+        reseller = db.session.scalar(
+            Account.in_org(org_id()).where(Account.id == account.parent_account_id)
+        )
+        tenant = db.session.scalar(
+            TenantReseller.in_org(org_id()).where(
+                TenantReseller.account_id == account.parent_account_id
+            )
+        )
+        return {"reseller": reseller, "tenant": tenant}
+
+    return {"sub_customer_billing": sub_customer_billing}
+
+
+@bp.post("/<int:account_id>/separate-invoices")
+def set_separate_invoices(account_id: int):
+    """Switch Separate Invoices for one sub-customer copied up by back-ordering: it overrides
+    the reseller's setting for this sub-customer only, from the next invoice run."""
+    if not current_organization().is_root:
+        abort(404)
+    account = Account.get_in_org_or_404(account_id, org_id())
+    if not _is_copied_sub_customer(account):
+        abort(404)
+    enabled = request.form.get("enabled") == "1"
+    if account.separate_invoices != enabled:
+        audit.record(
+            organization_id=org_id(),
+            actor=current_user,
+            action="account.separate_invoices",
+            entity_type="account",
+            entity_id=account.id,
+            summary=(
+                f"Separate invoices: {'yes' if enabled else 'no'} "
+                "(overrides the reseller's setting for this sub-customer only)"
+            ),
+            before={"separate_invoices": account.separate_invoices},
+            after={"separate_invoices": enabled},
+        )
+        account.separate_invoices = enabled
+        db.session.commit()
+    if not request.headers.get("HX-Request"):
+        flash(
+            f"{account.name} is {'now' if enabled else 'no longer'} billed on a separate "
+            "invoice from the next invoice run.",
+            "success",
+        )
     return _live_response(account)

@@ -76,7 +76,9 @@ class Process(OrgScoped, TimestampMixin, db.Model):
             return 100
         done = 0.0
         for task in self.tasks:
-            if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED):
+            # Skipped means "not run" (a failure, a stop, or a step this process does not need):
+            # it is no progress.
+            if task.status == TaskStatus.COMPLETED:
                 done += 1
             elif task.status == TaskStatus.RUNNING and task.items_total:
                 done += task.items_done / task.items_total

@@ -257,14 +257,14 @@ def cleanup(process: Process, actor: User) -> None:
             User,
         ):
             db.session.execute(delete(model).where(model.organization_id == org_id))
+    if org_id is not None:
+        removed = "the tenant organization, its users, products and storefront were removed."
+    else:
+        removed = "nothing had been created yet."
     db.session.execute(
         update(Process)
         .where(Process.tenant_reseller_id == tenant.id)
-        .values(
-            tenant_reseller_id=None,
-            message=f"Cleaned up by {actor.username}: the tenant organization, its users, "
-            "products and storefront were removed.",
-        )
+        .values(tenant_reseller_id=None, message=f"Cleaned up by {actor.username}: {removed}")
     )
     audit.record(
         organization_id=process.organization_id,
