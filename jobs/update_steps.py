@@ -179,10 +179,12 @@ def apply_in_batches(ctx: StepContext, passes: list[Pass], noun: str) -> dict[st
             if not found:
                 break
             number += 1
-            changed = db.session.execute(p.statement(first, last)).rowcount
+            changed = db.session.execute(
+                p.statement(first, last), execution_options={"preserve_rowcount": True}
+            ).rowcount
             chaos.point(f"{key}:batch-uncommitted:{number}")
             after, done = last, done + found
-            applied[p.name] += max(changed, 0)
+            applied[p.name] += changed if changed >= 0 else found
             report()
             if done < total:
                 ctx.checkpoint()

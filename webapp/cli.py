@@ -153,6 +153,75 @@ def create_command(**opts) -> None:
         sys.exit(1)
 
 
+@tenant_reseller_group.command("update")
+@click.option("--account", "account_name", required=True, help="The tenant reseller's account.")
+@click.option(
+    "--mode",
+    type=click.Choice(["full", "partial"], case_sensitive=False),
+    required=True,
+    help="full: new products, price changes, discontinued products; partial: prices only.",
+)
+@click.option(
+    "--overwrite-sell-prices",
+    is_flag=True,
+    help="Also set the sell price of changed and new products to their new cost price.",
+)
+@click.option("--overwrite-names", is_flag=True, help="Also give products the distributor's name.")
+@click.option(
+    "--client-id",
+    default="DEMO",
+    show_default=True,
+    help="The distributor organization's Client ID.",
+)
+@click.option("--wait", is_flag=True, help="Wait and print progress until it finishes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def update_command(**opts) -> None:
+    """Update Tenant: transfer the price list's changes to an Active tenant reseller."""
+    from webapp.models import Account, Organization
+    from webapp.services import creation, tenant_update
+
+    org = db.session.scalar(select(Organization).where(Organization.client_id == opts["client_id"]))
+    if org is None:
+        _fail(f"No organization has Client ID {opts['client_id']}.")
+    account = db.session.scalar(Account.in_org(org.id).where(Account.name == opts["account_name"]))
+    if account is None:
+        _fail(f"No account named {opts['account_name']!r}.")
+    tenant = creation.existing_tenant(account)
+    if tenant is None:
+        _fail(f"{account.name} is not a tenant reseller.")
+    result = tenant_update.start(
+        org.id,
+        tenant.id,
+        None,
+        tenant_update.UpdateRequest(
+            mode=opts["mode"].lower(),
+            overwrite_sell_prices=opts["overwrite_sell_prices"],
+            overwrite_names=opts["overwrite_names"],
+        ),
+    )
+    if result.process is None:
+        raise click.ClickException(result.refused)  # exit code 1: refused, nothing made
+    process = result.process
+    if not result.enqueued:
+        click.echo(
+            "warning: the queue is unreachable; the process is Queued and will start "
+            "when it is back.",
+            err=True,
+        )
+    if opts["wait"]:
+        process = _wait(process.id, quiet=False)  # progress goes to stderr; stdout stays JSON
+    summary = _process_summary(process)
+    if opts["as_json"]:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"Process {summary['process_id']}: {summary['name']}: {summary['status']}")
+        if process.is_finished:
+            for t in summary["tasks"]:
+                click.echo(f"  {t['name']}: {t['status']}. {t['message']}")
+    if summary["status"] in ("Failed", "Cancelled"):
+        sys.exit(1)
+
+
 def _wait(process_id: int, quiet: bool):
     from webapp.models import Process
 

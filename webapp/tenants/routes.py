@@ -204,3 +204,45 @@ def logs(tenant_id: int):
     context = _tenant_context(tenant_id)
     entries = audit.entries_for(org_id(), ("tenant_reseller", tenant_id), limit=500)
     return render_template("tenants/view.html", tab="logs", logs=entries, **context)
+
+
+# --- Update Tenant ----------------------------------------------------------------------------
+
+
+@bp.app_template_global("tenant_update_availability")
+def tenant_update_availability(tenant: TenantReseller):
+    """For the Update Tenant card: ("", None) when an update can start, else why not and
+    the unfinished process in the way."""
+    from webapp.services import tenant_update
+
+    return tenant_update.availability(tenant)
+
+
+@bp.post("/tenant-resellers/<int:tenant_id>/update")
+def update_tenant(tenant_id: int):
+    """Update Tenant (Full or Partial): queue the transfer of the price list's changes."""
+    from webapp.services import tenant_update
+
+    tenant = TenantReseller.get_in_org_or_404(tenant_id, org_id())
+    req = tenant_update.UpdateRequest(
+        mode=request.form.get("mode", ""),
+        overwrite_sell_prices=request.form.get("overwrite_sell_prices") == "1",
+        overwrite_names=request.form.get("overwrite_names") == "1",
+    )
+    result = tenant_update.start(org_id(), tenant.id, current_user, req)
+    if result.process is None:
+        message = Markup("{}").format(result.refused)
+        if result.busy is not None:
+            url = url_for("processes.view", process_id=result.busy.id)
+            message += Markup(' <a href="{}">Open {}</a>.').format(url, result.busy.name)
+        flash(message, "warning")
+        return redirect(url_for("tenants.view", tenant_id=tenant.id), code=303)
+    if result.enqueued:
+        flash(
+            f"{result.process.name} queued. Only the differences are transferred; you can "
+            "follow it here, or leave and come back from the Processes tab.",
+            "success",
+        )
+    else:
+        flash(QUEUE_DOWN_MESSAGE, "warning")
+    return redirect(url_for("processes.view", process_id=result.process.id), code=303)
