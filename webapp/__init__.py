@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.branding import bp as branding_bp
     from webapp.commerce.routes import bp as commerce_bp
     from webapp.home.routes import bp as home_bp
+    from webapp.invoices.routes import bp as invoices_bp
     from webapp.media import bp as media_bp
     from webapp.notifications.routes import bp as notifications_bp
     from webapp.ops.health import bp as ops_bp
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         branding_bp,
         commerce_bp,
         backordering_bp,
+        invoices_bp,
         ops_bp,
         queue_health_bp,
         users_bp,

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reap_command)
     app.cli.add_command(tenant_reseller_group)
     app.cli.add_command(processes_group)
+    app.cli.add_command(invoices_group)
 
 
 @click.command("seed-demo")
@@ -313,3 +314,50 @@ def show_command(process_id: int, as_json: bool) -> None:
     click.echo(f"{summary['name']}: {summary['status']} ({summary['progress']}%)")
     for t in summary["tasks"]:
         click.echo(f"  {t['name']:<36} {t['status']:<10} {t['items_done']}/{t['items_total']}")
+
+
+invoices_group = AppGroup("invoices", help="The distributor's monthly invoice run.")
+
+
+@invoices_group.command("run")
+@click.option("--period", required=True, help="The month to bill: YYYY-MM, e.g. 2026-11.")
+@click.option(
+    "--client-id",
+    default=None,
+    help="The distributor organization's Client ID (needed only when there are several).",
+)
+def invoices_run_command(period: str, client_id: str | None) -> None:
+    """Make or update the period's invoices to tenant resellers, then print a summary."""
+    from webapp.models import Organization
+    from webapp.services import invoicing
+
+    roots = select(Organization).where(Organization.parent_id.is_(None))
+    if client_id:
+        org = db.session.scalar(roots.where(Organization.client_id == client_id))
+        if org is None:
+            _fail(f"No distributor organization has Client ID {client_id}.")
+    else:
+        orgs = db.session.scalars(roots.order_by(Organization.id)).all()
+        if not orgs:
+            _fail("There is no distributor organization yet (flask seed-demo makes one).")
+        if len(orgs) > 1:
+            ids = ", ".join(o.client_id for o in orgs)
+            _fail(f"There are several distributors ({ids}): choose one with --client-id.")
+        org = orgs[0]
+    try:
+        chosen = invoicing.parse_period(period, org)
+    except invoicing.BadPeriod as error:
+        _fail(f"--period: {error}")
+    result = invoicing.run(org.id, chosen, None)
+    click.echo(f"{org.name}: {result.summary}")
+    for invoice in result.invoices:
+        target = invoice.sub_customer.name if invoice.sub_customer else "Consolidated"
+        total = invoice.total.quantize(invoicing.CENT)
+        click.echo(
+            f"  {invoice.number}  {invoice.account.name[:30]:<30}  {target[:30]:<30}  "
+            f"{len(invoice.lines):>4} line(s)  {invoice.currency} {total:>12}"
+        )
+    for number in result.removed:
+        click.echo(f"  {number}  removed: nothing to bill on it any more")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)

@@ -1,0 +1,1 @@
+"""Invoices: the distributor's monthly invoice run and the invoices it makes."""
