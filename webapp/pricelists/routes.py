@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db
 from webapp.media import uploads_dir
 from webapp.models import AuditLog, Organization, PriceList, PriceListItem, Product
-from webapp.pricelists.forms import CurrencyForm, MarkupForm, PriceListForm, ProductForm
+from webapp.pricelists.forms import (
+    CurrencyForm,
+    MarkupForm,
+    PriceListForm,
+    ProductForm,
+    is_currency,
+)
 from webapp.scoping import current_organization, org_id
 from webapp.services import audit, pricing
 from webapp.services.images import MAX_BYTES, ImageRejected, store_image
@@ -81,7 +87,7 @@ def new():
     form = PriceListForm()
     if request.method == "GET":
         wanted = request.args.get("currency", "")
-        form.currency.data = wanted if wanted in dict(form.currency.choices) else org.currency
+        form.currency.data = wanted if is_currency(wanted) else org.currency
     if form.validate_on_submit():
         name = form.name.data.strip()
         if db.session.scalar(PriceList.in_org(org.id).where(PriceList.name == name)) is not None:

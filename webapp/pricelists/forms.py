@@ -1,0 +1,121 @@
+"""Forms of the tenant's catalogue: price lists, bulk markup, currency, product marketing."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from babel.numbers import get_currency_name, list_currencies
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from webapp.services.pricing import ROUNDING_RULES
+
+
+@cache
+def currency_choices() -> list[SelectChoice]:
+    """Every ISO 4217 code Babel knows, labelled like "EUR — Euro"."""
+    return [
+        SelectChoice(code, f"{code} — {get_currency_name(code, locale='en')}")
+        for code in sorted(list_currencies())
+    ]
+
+
+def is_currency(code: str | None) -> bool:
+    return bool(code) and code in list_currencies()
+
+
+def iso_currency(_form, field) -> None:
+    if not is_currency(field.data):
+        raise ValidationError("Choose a currency by its ISO 4217 code, for example EUR or USD.")
+
+
+class PriceListForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter a name for the price list."),
+            Length(max=120, message="Use at most 120 characters."),
+        ],
+    )
+    currency = SelectField(
+        "Currency", validate_choice=False, validators=[iso_currency], default="EUR"
+    )
+    active = BooleanField("Active (can be used by your storefront)", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = currency_choices()
+
+
+class MarkupForm(FlaskForm):
+    # The numbers are read by webapp.services.pricing, whose messages say what to type.
+    markup_percent = StringField(
+        "Markup over cost (%)", render_kw={"inputmode": "decimal", "autocomplete": "off"}
+    )
+    rounding = RadioField(
+        "Rounding",
+        choices=[SelectChoice(rule, label) for rule, label in ROUNDING_RULES.items()],
+        default="cent",
+        validators=[DataRequired("Choose how prices are rounded.")],
+    )
+    exchange_rate = StringField(
+        "Exchange rate", render_kw={"inputmode": "decimal", "autocomplete": "off"}
+    )
+
+
+class CurrencyForm(FlaskForm):
+    currency = SelectField(
+        "Your currency", validate_choice=False, validators=[iso_currency], default="EUR"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = currency_choices()
+
+
+class ProductForm(FlaskForm):
+    """Only what a tenant may change on a product: everything else is never read from the
+    request, whatever fields a crafted POST adds."""
+
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter the product's name."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Length(max=4000, message="Use at most 4,000 characters.")],
+        render_kw={"rows": 4, "cols": 32},
+    )
+    category = StringField(
+        "Catalogue category",
+        description="Groups products in your storefront's catalogue.",
+        validators=[Length(max=80, message="Use at most 80 characters.")],
+        render_kw={"list": "categories"},
+    )
+    image = FileField(
+        "Image",
+        description="PNG, JPEG or WebP, at most 1 MB.",
+        render_kw={"accept": "image/png,image/jpeg,image/webp"},
+    )
+    remove_image = BooleanField("Remove the current image")
+    marketing_html = TextAreaField(
+        "Marketing text",
+        description=(
+            "Shown on the product's storefront page. Simple formatting is kept (paragraphs, "
+            "bold, italic, lists, links); scripts, styles and anything else are removed."
+        ),
+        validators=[Length(max=20000, message="Use at most 20,000 characters.")],
+        render_kw={"rows": 8, "cols": 32},
+    )
