@@ -337,8 +337,8 @@ def test_a_premium_custom_domain_serves_that_storefront(app, client, tenant):
     assert client.get(tenant["store"] + "/catalogue", headers=headers).status_code == 200
     with client.get("/static/store.css", headers=headers) as static:
         assert static.status_code == 200
-    login = client.get("/login", headers=headers)
-    assert login.status_code == 404 or "Client ID" not in login.get_data(as_text=True)
+    login = client.get("/login", headers=headers)  # the store's customer sign-in, not the BSS's
+    assert login.status_code == 200 and "Client ID" not in login.get_data(as_text=True)
     assert client.get("/accounts/", headers=headers).status_code == 404
     assert client.get(other["store"] + "/", headers=headers).status_code == 404
     # The platform's own host is unaffected.
@@ -389,3 +389,25 @@ def test_unsafe_footer_links_are_never_shown(app, client, tenant):
     assert "javascript:" not in html and "data:text" not in html
     assert 'href="mailto:sales@northwind.example"' in html
     assert "northwind.example/3" in html and "northwind.example/4" not in html
+
+
+def test_unknown_pages_in_a_store_are_not_found_in_its_brand(app, client, tenant):
+    """An unknown page under the store, on its path or its custom domain, is a 404 in the
+    store's brand (or the neutral page for an unknown store), never the BSS's page."""
+    update_storefront(app, tenant["storefront_id"], custom_domain="shop.example.com")
+    for path, headers in [
+        (tenant["store"] + "/no-such-page", {}),
+        ("/no-such-page", {"Host": "shop.example.com"}),
+        ("/favicon.ico", {"Host": "shop.example.com"}),
+        ("/accounts/", {"Host": "shop.example.com"}),
+    ]:
+        response = client.get(path, headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404, path
+        assert "Page not found" in html and "Northwind Cloud" in html, path
+        assert "Tenant Reseller BSS" not in html, path
+    unknown = client.get("/store/no-such-store/no-such-page")
+    assert unknown.status_code == 404 and NEUTRAL in unknown.get_data(as_text=True)
+    # Real pages still answer, and a missing trailing slash is still redirected.
+    assert client.get(tenant["store"] + "/catalogue").status_code == 200
+    assert client.get(tenant["store"]).status_code == 308

@@ -20,6 +20,7 @@ import time
 from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, NotFound
 
 from webapp.extensions import db
 from webapp.models import Edition, Organization, OrgStatus, Storefront
@@ -86,7 +87,24 @@ class StorefrontHosts:
                 if path != prefix and not path.startswith(prefix + "/"):
                     environ["PATH_INFO"] = prefix + (path if path.startswith("/") else "/" + path)
                 environ["trbss.custom_domain"] = host
+            self._not_found_inside_store(environ)
         return self.wsgi_app(environ, start_response)
+
+    def _not_found_inside_store(self, environ) -> None:
+        """A page that does not exist under /store/<slug>/ is the store's own not-found
+        page (in its brand, or the neutral page), never the BSS's: so a custom domain never
+        shows the platform's chrome."""
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        parts = path.split("/", 3)  # "", "store", slug, rest
+        if len(parts) < 3 or parts[1] != "store" or not parts[2] or method not in ("GET", "HEAD"):
+            return
+        try:
+            self.app.url_map.bind("localhost").match(path, method=method)
+        except NotFound:
+            environ["PATH_INFO"] = f"/store/{parts[2]}/not-found"
+        except HTTPException:  # a redirect (trailing slash) or another method: Flask decides
+            return
 
     def slug_for(self, host: str) -> str | None:
         now = time.monotonic()

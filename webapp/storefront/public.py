@@ -166,6 +166,12 @@ def product(product_id: int):
     )
 
 
+@bp.get("/not-found")
+def not_found():
+    """Any unknown page under the store (see hosts.py): not found, in the store's brand."""
+    return render_template("storefront/product.html", product=None, missing_page=True), 404
+
+
 @bp.get("/brand.css")
 def brand_css():
     """The brand's colours as a stylesheet: CSP allows no inline styles. Every value is a
