@@ -66,6 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.accounts.routes import bp as accounts_bp
+    from webapp.api.routes import bp as api_bp
+    from webapp.api.token_routes import bp as api_tokens_bp
     from webapp.auth.routes import bp as auth_bp
     from webapp.backordering.routes import bp as backordering_bp
     from webapp.branding import bp as branding_bp
@@ -100,6 +102,11 @@ def _register_blueprints(app: Flask) -> None:
         ops_bp,
         queue_health_bp,
         users_bp,
+        api_bp,
+        api_tokens_bp,
     ):
         app.register_blueprint(blueprint)
+    from webapp.extensions import csrf
+
+    csrf.exempt(api_bp)  # token authentication, no cookies: nothing for CSRF to protect
     app.after_request(save_store_session)

@@ -32,7 +32,8 @@ RQ_DASHBOARD_POLICY = (
 # Endpoints anyone may reach; every other endpoint needs a signed-in user.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "ops.healthz", "ops.readyz", "ops.metrics"}
 # The storefront is public (its customers have their own session) and so are uploaded images.
-PUBLIC_BLUEPRINTS = {"storefront", "media"}
+# The JSON API authenticates every request by its API token itself (webapp/api/routes.py).
+PUBLIC_BLUEPRINTS = {"storefront", "media", "api"}
 
 
 def init_app(app: Flask) -> None:

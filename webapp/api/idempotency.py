@@ -1,0 +1,100 @@
+"""Idempotency-Key: the first response to a key is stored and replayed for the same body.
+
+Only a hash of the request body is kept (an HMAC-SHA-256 keyed with the app's secret, since
+the body holds the new administrator's password), never the body itself; the stored response
+holds no password."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.api.problems import dumps
+from webapp.extensions import db
+from webapp.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 200
+
+
+def parse_key(header: str | None) -> str | None:
+    """The key of an Idempotency-Key header (plain, or a quoted structured-field string);
+    None when absent; ValueError when it is not 1–200 visible ASCII characters."""
+    if header is None:
+        return None
+    key = header.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(33 <= ord(c) <= 126 for c in key):
+        raise ValueError("The Idempotency-Key must be 1 to 200 visible ASCII characters.")
+    return key
+
+
+def request_hash(body: Any) -> str:
+    """A keyed hash of the canonical JSON body: equal bodies hash equal, whatever the key
+    order or spacing they were sent with."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, dumps(body).encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Stored:
+    status_code: int
+    body: dict
+    request_hash: str
+
+    def matches(self, rhash: str) -> bool:
+        return hmac.compare_digest(self.request_hash, rhash)
+
+
+def lookup(organization_id: int, key: str) -> Stored | None:
+    row = db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.organization_id == organization_id, IdempotencyRecord.key == key
+        )
+    )
+    if row is None:
+        return None
+    return Stored(row.status_code, dict(row.body), row.request_hash)
+
+
+def save(organization_id: int, key: str, rhash: str, status_code: int, body: dict) -> Stored:
+    """Store the response for the key and return what is stored for it.
+
+    Two requests with one key can race: the unique (organization_id, key) constraint lets
+    one insert win; the other re-reads the winner's record. If the winner stored the
+    "already a tenant reseller" answer of a duplicate while this request is the one that
+    created it, this request's 202 replaces it, so later replays report the creation."""
+    db.session.add(
+        IdempotencyRecord(
+            organization_id=organization_id,
+            key=key,
+            request_hash=rhash,
+            status_code=status_code,
+            body=body,
+        )
+    )
+    try:
+        db.session.commit()
+        return Stored(status_code, body, rhash)
+    except IntegrityError:
+        db.session.rollback()
+    row = db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.organization_id == organization_id, IdempotencyRecord.key == key
+        )
+    )
+    if row is None:  # pragma: no cover - the conflicting row cannot vanish; be safe anyway
+        return Stored(status_code, body, rhash)
+    same_body = hmac.compare_digest(row.request_hash, rhash)
+    if same_body and status_code == 202 and row.status_code != 202:
+        row.status_code = status_code
+        row.body = body
+        db.session.commit()
+        return Stored(status_code, body, rhash)
+    return Stored(row.status_code, dict(row.body), row.request_hash)
