@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -606,6 +610,47 @@ def test_cli_update_queues_it_and_refuses_a_second_one(app, tenant, run_jobs):
         args=["tenant-reseller", "update", "--account", "Nobody", "--mode", "full"]
     )
     assert wrong.exit_code == 2 and "No account named 'Nobody'" in wrong.output
+
+
+@pytest.mark.slow
+def test_cli_wait_follows_the_update_on_a_real_worker(app, tenant, migrated, redis_url):
+    """`--wait --json` follows the update run by a `flask worker` subprocess to Completed."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    root = Path(__file__).resolve().parent.parent
+    worker = subprocess.Popen(
+        [*flask, "worker"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        done = subprocess.run(
+            [
+                *flask,
+                *["tenant-reseller", "update", "--account", "Northwind Cloud", "--mode", "full"],
+                *["--wait", "--json"],
+            ],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "Completed"
+    assert [t["message"][:21] for t in summary["tasks"]][1] == "2 new products copied"
+    assert "%]" in done.stderr  # progress lines went to stderr
 
 
 def test_steps_are_registered_for_the_worker():
