@@ -126,3 +126,10 @@ def test_plain_shows_amounts_for_inputs():
     assert pricing.plain(D("12.5000")) == "12.50"
     assert pricing.plain(D("12.3456")) == "12.3456"
     assert pricing.plain(None) == ""
+
+
+def test_margin_percent_is_shown_in_the_organization_language():
+    """Percentages follow the tenant's language; an unknown language falls back to English."""
+    assert pricing.percent_text(Decimal("53.3"), "de") == "53,3\u00a0%"
+    assert pricing.percent_text(Decimal("-1234.5"), "en") == "-1,234.5\u00a0%"
+    assert pricing.percent_text(Decimal("7"), "xx-nonsense") == "7.0\u00a0%"

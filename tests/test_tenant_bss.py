@@ -299,6 +299,34 @@ def test_tenant_changes_name_description_category_and_marketing_text(app, tenant
 
 
 @pytest.mark.parametrize(
+    ("field", "value", "stored"),
+    [
+        ("name", "Teams Essentials Bundle", "Teams Essentials Bundle"),
+        ("description", "Chat, calls and mail.", "Chat, calls and mail."),
+        ("category", "Collaboration", "Collaboration"),
+        ("marketing_html", "<p>Try it <em>today</em></p>", "<p>Try it <em>today</em></p>"),
+    ],
+)
+def test_a_tenant_may_change_each_of_its_fields_alone(app, tenant, client, field, value, stored):
+    """Each tenant-owned field can be changed on its own; the audit row names only it."""
+    product = _product(app, tenant["org_id"])
+    url = f"/products/{product['id']}/edit"
+    data = {name: product[name] for name in ("name", "description", "category")}
+    data["marketing_html"] = product["marketing_html"]
+    data[field] = value
+    response = client.post(url, data={"csrf_token": token_of(client, url), **data})
+    assert response.status_code == 303
+    with app.app_context():
+        after = db.session.get(Product, product["id"])
+        assert getattr(after, field) == stored
+        for other in ("name", "description", "category", "marketing_html", "image_path"):
+            if other != field:
+                assert getattr(after, other) == product[other], other
+        log = db.session.scalar(select(AuditLog).where(AuditLog.action == "product.update"))
+        assert log.before == {field: product[field]} and log.after == {field: stored}
+
+
+@pytest.mark.parametrize(
     ("field", "value"),
     [
         ("sku", "HACKED-1"),
@@ -406,7 +434,7 @@ def test_price_list_page_shows_cost_sell_and_margin(app, tenant, client):
     row = re.search(rf'<tr id="price-{product["id"]}">.*?</tr>', page, re.S).group(0)
     cost = pricing.plain(product["cost_price"])
     assert f'value="{cost}"' in row
-    assert money(Decimal(0), "EUR") in row and "0.0 %" in row
+    assert money(Decimal(0), "EUR") in row and "0,0\u00a0%" in row
     assert f'<label class="visually-hidden" for="sell-{product["id"]}">' in row
 
 
@@ -428,7 +456,7 @@ def test_inline_price_edit_returns_the_row_for_htmx_and_redirects_without_js(app
     assert fragment.lstrip().startswith(f'<tr id="price-{product["id"]}">')
     assert "<html" not in fragment and "Saved." in fragment
     amount, percent = pricing.margin(cost, new_price)
-    assert money(amount, "EUR") in fragment and f"{percent} %" in fragment
+    assert money(amount, "EUR") in fragment and pricing.percent_text(percent, "de") in fragment
     assert _prices(app, list_id)[product["id"]] == new_price
 
     plain = client.post(
@@ -566,7 +594,7 @@ def test_markup_in_another_currency_needs_a_typed_exchange_rate(app, tenant, cli
     cost_usd = (product["cost_price"] * Decimal("1.10")).quantize(Decimal("0.01"))
     amount, percent = pricing.margin(product["cost_price"], prices[product["id"]], Decimal("1.10"))
     assert money(cost_usd, "USD") in row and money(amount, "USD") in row
-    assert f"{percent} %" in row
+    assert pricing.percent_text(percent, "de") in row
 
 
 @pytest.mark.parametrize(

@@ -178,6 +178,13 @@ class PriceRow:
     def sell_text(self) -> str:
         return pricing.plain(self.sell)
 
+    @property
+    def margin_percent_text(self) -> str:
+        """53.3 % in English, 53,3 % in German: the organization's language."""
+        if self.margin_percent is None:
+            return "—"
+        return pricing.percent_text(self.margin_percent, current_organization().language)
+
 
 def _price_row(product: Product, sell: Decimal | None, currency: str, rate: Decimal | None):
     converted = bool(product.cost_currency) and product.cost_currency != currency

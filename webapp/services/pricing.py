@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
 from sqlalchemy import insert, select, update
 
 from webapp.extensions import db
@@ -64,6 +66,15 @@ def plain(amount: Decimal | None) -> str:
         return ""
     cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     return str(cents) if cents == amount else str(amount.normalize())
+
+
+def percent_text(value: Decimal, language: str | None) -> str:
+    """A percentage with one decimal in the language's number format, e.g. 53,3 % in de."""
+    try:
+        locale = Locale.parse(language or "en")
+    except (ValueError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    return f"{format_decimal(value, format='#,##0.0', locale=locale)}\u00a0%"
 
 
 # --- Reading amounts that people typed -------------------------------------------------------
