@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,25 @@ def browser_page(chromium, viewport):
 
 
 @pytest.fixture
+def new_page(chromium, viewport):
+    """new_page() opens one more page with its own cookies (another person, say) at
+    `viewport`; every one is closed after the test."""
+    contexts = []
+
+    def open_page():
+        context = chromium.new_context(viewport=viewport)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
 def screenshot(request):
     """screenshot(page, "what") saves test-artifacts/<test>-<what>.png for humans to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -220,3 +240,48 @@ def sign_in(browser_page, live_server):
         assert "/login" not in page.url, page.locator("main").inner_text()
 
     return submit
+
+
+@dataclass(frozen=True)
+class MadeTenant:
+    """What a test needs of a tenant reseller made by `northwind_tenant`."""
+
+    tenant_id: int
+    process_id: int
+    client_id: str
+    slug: str
+
+
+@pytest.fixture
+def northwind_tenant(app, demo, run_jobs) -> MadeTenant:
+    """Northwind Cloud made a Tenant Reseller (Partner EUR, Premium, administrator nwadmin)
+    through the real creation form of a signed-in test client and an in-process RQ worker."""
+    from sqlalchemy import select
+
+    from tests.conftest import Auth
+    from tests.helpers import submit_creation
+    from webapp.extensions import db
+    from webapp.models import Account, Organization, Process, Storefront, TenantReseller
+
+    client = app.test_client()
+    assert Auth(client).login().status_code == 302
+    assert submit_creation(client, app).status_code == 303
+    run_jobs()
+    with app.app_context():
+        tenant = db.session.scalar(
+            select(TenantReseller)
+            .join(Account, Account.id == TenantReseller.account_id)
+            .where(Account.name == "Northwind Cloud")
+        )
+        assert tenant is not None and tenant.status == "Active", tenant and tenant.status
+        org = db.session.get(Organization, tenant.tenant_organization_id)
+        return MadeTenant(
+            tenant_id=tenant.id,
+            process_id=db.session.scalar(
+                select(Process.id).where(Process.tenant_reseller_id == tenant.id)
+            ),
+            client_id=org.client_id,
+            slug=db.session.scalar(
+                select(Storefront.slug).where(Storefront.organization_id == org.id)
+            ),
+        )
