@@ -102,7 +102,10 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
             "REMEMBER_COOKIE_HTTPONLY": True,
-            "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+            # The server enforces idle and absolute timeouts (UserSession); not re-sending the
+            # cookie on every response keeps a late static request from dropping a flash.
+            "PERMANENT_SESSION_LIFETIME": env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600,
+            "SESSION_REFRESH_EACH_REQUEST": False,
             "WTF_CSRF_TIME_LIMIT": None,
             "COPY_BATCH_SIZE": self.copy_batch_size,
             "HEARTBEAT_STALE_SECONDS": self.heartbeat_stale_seconds,

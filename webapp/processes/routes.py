@@ -25,6 +25,8 @@ def step_state(process: Process) -> str:
 def announcement(process: Process) -> str:
     running = next((t for t in process.tasks if t.status == TaskStatus.RUNNING), None)
     if process.status == ProcessStatus.COMPLETED:
+        if process.kind != "create_tenant_reseller":
+            return "The process completed."
         return "The process completed. The tenant reseller is ready."
     if process.status == ProcessStatus.FAILED:
         return f"The process failed. {process.message}"
