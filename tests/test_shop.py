@@ -72,7 +72,7 @@ def test_end_customer_signs_up_orders_changes_and_cancels(app, demo, auth, clien
     page = shopper.get(f"{store}/account").get_data(as_text=True)
     assert "Thank you! Order SO-" in page and "Microsoft 365 Business Basic" in page
     with app.app_context():
-        sub = db.session.scalar(select(Subscription))
+        sub = db.session.scalar(select(Subscription).where(Subscription.organization_id == org_id))
         assert (sub.quantity, sub.status, sub.organization_id) == (3, "Active", org_id)
         source_cost = db.session.scalar(select(Product.cost_price).where(Product.id == product_id))
         assert sub.unit_price == source_cost  # the Default list starts at cost
@@ -173,7 +173,9 @@ def test_customers_of_one_tenant_see_nothing_of_another(app, demo, auth, client,
     _post(bob, f"{store_b}/cart/add/{product_b}", {"quantity": "1"}, f"{store_b}/cart")
     _post(bob, f"{store_b}/checkout", form_url=f"{store_b}/cart")
     with app.app_context():
-        bob_sub = db.session.scalar(select(Subscription.id))
+        bob_sub = db.session.scalar(
+            select(Subscription.id).where(Subscription.organization_id == _b)
+        )
     # Alice is signed in at A only
     assert alice.get(f"{store_b}/account").status_code == 302
     # B's subscription through A's store, and B's product in A's cart: 404
