@@ -375,3 +375,26 @@ def test_lite_upgrade_end_to_end(app, demo, auth, client, run_jobs):
     run_jobs()
     with app.app_context():
         assert db.session.get(Subscription, source_id).quantity == 15
+
+
+def test_copied_records_are_read_only_for_the_distributor(app, demo, auth, client, run_jobs):
+    """A sub-customer copied up by back-ordering cannot be edited, switched or synced (403)."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    _activate(app, tenant_id)
+    _end_customer_orders(app, tenant_id)
+    run_jobs()
+    with app.app_context():
+        copy = db.session.scalar(select(Account).where(Account.managed_by_reseller.is_(True)))
+        copy_id, enabled = copy.id, copy.enabled_for_ordering
+    page = client.get(f"/accounts/{copy_id}").get_data(as_text=True)
+    assert "Managed by the reseller" in page
+    token = auth.token(f"/accounts/{copy_id}")
+    for action in ("edit", "ordering", "sync"):
+        response = client.post(
+            f"/accounts/{copy_id}/{action}",
+            data={"csrf_token": token, "enabled": "0", "name": "Renamed", "status": "synced"},
+        )
+        assert response.status_code == 403, action
+    with app.app_context():
+        copy = db.session.get(Account, copy_id)
+        assert copy.enabled_for_ordering == enabled and copy.name != "Renamed"

@@ -31,6 +31,13 @@ FILTERS = {
 }
 
 
+def refuse_if_managed_by_reseller(account: Account) -> None:
+    """Records copied up by back-ordering belong to the reseller: read-only here (only their
+    Separate Invoices flag is the distributor's to set)."""
+    if account.managed_by_reseller:
+        abort(403)
+
+
 @bp.get("/")
 def index():
     """Accounts of my organization, searchable, filterable by reseller and readiness."""
@@ -179,6 +186,7 @@ def new():
 def edit(account_id: int):
     """Change an account's name, email, billing currency, ordering (and reseller) flags."""
     account = Account.get_in_org_or_404(account_id, org_id())
+    refuse_if_managed_by_reseller(account)
     distributor = current_organization().is_root
     form = AccountForm(obj=account if request.method == "GET" else None, distributor=distributor)
     saved = _save_account(form, account)
@@ -214,6 +222,7 @@ def _live_response(account: Account):
 def set_ordering(account_id: int):
     """Switch "enabled for ordering"."""
     account = Account.get_in_org_or_404(account_id, org_id())
+    refuse_if_managed_by_reseller(account)
     enabled = request.form.get("enabled") == "1"
     if account.enabled_for_ordering != enabled:
         audit.record(
@@ -240,6 +249,7 @@ def set_ordering(account_id: int):
 def record_sync(account_id: int):
     """Record the account's sync status on one provisioning platform."""
     account = Account.get_in_org_or_404(account_id, org_id())
+    refuse_if_managed_by_reseller(account)
     platform = db.session.get(ProvisioningPlatform, request.form.get("platform_id", type=int) or 0)
     if platform is None:
         abort(400)
