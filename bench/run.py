@@ -91,8 +91,40 @@ def main() -> int:
         print(f"MISSED: {line}")
     if not problems:
         print("All targets hold.")
+    if os.environ.get("BENCH_SCALING", "1") != "0":
+        run_scaling()
     print(f"Results written to {path} ({perf_counter() - started:.0f} s in all).")
     return 0
+
+
+def run_scaling() -> None:
+    """Workers 1/2/4 and SIGKILL recovery, per database; saved to bench-results/scaling.json."""
+    import json
+    from pathlib import Path
+
+    from bench.scaling import bench_scaling, table
+
+    saved = []
+    postgres_url = os.environ.get("BENCH_DATABASE_URL", "").strip()
+    with redis_url() as queue_url:
+        targets = [("SQLite", sqlite_database)]
+        if postgres_url:
+            targets.append(("PostgreSQL", lambda: postgres_database(postgres_url)))
+        for label, database in targets:
+            print(f"Scaling {label} with 1, 2 and 4 workers …", flush=True)
+            with database() as url:
+                result = bench_scaling(label, url, queue_url)
+            print(table(result) + "\n", flush=True)
+            saved.append(
+                {
+                    "database": label,
+                    "processes_per_minute": result.per_minute,
+                    "recovery_seconds": result.recovery_seconds,
+                }
+            )
+    out = Path("bench-results") / "scaling.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(saved, indent=2))
 
 
 if __name__ == "__main__":
