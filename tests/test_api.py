@@ -761,3 +761,11 @@ def test_example_script_creates_a_tenant_against_a_live_server(live_server, work
     assert "Idempotency-Key" in done.stdout
     assert "%]" in done.stdout and "Completed" in done.stdout
     assert "Client ID" in done.stdout
+
+
+def test_a_nul_character_in_json_is_a_400_problem(app, client, token):
+    """PostgreSQL cannot store NUL: the API refuses it up front and creates nothing."""
+    body = creation_body(app, admin_username="admin\x00")
+    response = client.post(CREATE, json=body, headers=bearer(token))
+    assert_problem(response, 400)
+    assert count(app, Process) == 0

@@ -125,3 +125,18 @@ def test_security_headers_on_every_response(demo, client):
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_nul_character_anywhere_is_a_clear_400(demo, client):
+    """A NUL in a form field, a query string or a path is refused before any query runs."""
+    from tests.conftest import csrf_from
+
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "client_id": "x", "username": "a\x00", "password": "p"},
+    )
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+    assert client.get("/login?next=%00").status_code == 400
+    assert client.get("/store/north%00wind/").status_code == 400

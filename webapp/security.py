@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import BadRequest
 
 from webapp.auth import sessions
 from webapp.extensions import db, login_manager
@@ -44,6 +45,35 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    @app.url_value_preprocessor
+    def reject_nul_bytes(_endpoint, view_args):
+        # PostgreSQL text cannot hold NUL, and no field of ours has a use for it: refuse the
+        # request before any loader or view can query or store it. This runs before the
+        # blueprints' own URL preprocessors (the storefront looks its slug up in one).
+        values = [v for vs in (*request.args.listvalues(), *request.form.listvalues()) for v in vs]
+        values += [v for v in (view_args or {}).values() if isinstance(v, str)]
+        if request.is_json:
+            values += _json_strings(request.get_json(silent=True))
+        if any("\x00" in value for value in values):
+            if request.blueprint == "api":
+                from webapp.api.problems import ApiProblem
+
+                raise ApiProblem(400, "Invalid characters", "A value contains a NUL character.")
+            raise NulCharacter()
+
+    @app.errorhandler(NulCharacter)
+    def nul_character(_error):
+        return (
+            render_template(
+                "error.html",
+                code=400,
+                title="Invalid characters",
+                text="The request contained a NUL character, which no field accepts. "
+                "Remove it and try again; nothing was changed.",
+            ),
+            400,
+        )
 
     @app.before_request
     def require_sign_in():
@@ -115,6 +145,20 @@ def init_app(app: Flask) -> None:
             ),
             400,
         )
+
+
+class NulCharacter(BadRequest):
+    """A request carrying a NUL character in a field, the query string or the path."""
+
+
+def _json_strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_json_strings(k), *_json_strings(v))]
+    if isinstance(value, list):
+        return [s for item in value for s in _json_strings(item)]
+    return []
 
 
 def _error_handler(code: int, title: str, text: str):

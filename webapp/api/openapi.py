@@ -320,6 +320,8 @@ def _schemas() -> dict[str, Any]:
                 "type": "string",
                 "minLength": MIN_PASSWORD,
                 "maxLength": 256,
+                # A NUL character is refused in every request (400), passwords included.
+                "pattern": "^[^\\u0000]*$",
                 "writeOnly": True,
                 "description": f"At least {MIN_PASSWORD} characters, not one of the 10,000 "
                 "most common passwords, not the username. Only its argon2id hash is kept.",
