@@ -140,3 +140,10 @@ def test_a_nul_character_anywhere_is_a_clear_400(demo, client):
     assert "NUL character" in response.get_data(as_text=True)
     assert client.get("/login?next=%00").status_code == 400
     assert client.get("/store/north%00wind/").status_code == 400
+
+
+def test_a_request_over_the_size_limit_is_a_clear_413(demo, client):
+    """A body above MAX_CONTENT_LENGTH is refused with a page that says what to do."""
+    response = client.post("/login", data={"username": "x" * (5 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "larger than 4 MB" in response.get_data(as_text=True)

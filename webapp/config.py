@@ -107,6 +107,9 @@ class Settings:
             "PERMANENT_SESSION_LIFETIME": env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600,
             "SESSION_REFRESH_EACH_REQUEST": False,
             "WTF_CSRF_TIME_LIMIT": None,
+            # Far above any form (the branding page's two images may be 1 MB each, which the
+            # page checks itself with a message next to the field), far below a memory worry.
+            "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024),
             "COPY_BATCH_SIZE": self.copy_batch_size,
             "HEARTBEAT_STALE_SECONDS": self.heartbeat_stale_seconds,
             "PROCESS_MAX_ATTEMPTS": self.max_attempts,

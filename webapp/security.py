@@ -116,6 +116,12 @@ def init_app(app: Flask) -> None:
         (403, "Not allowed", "You do not have permission to do this."),
         (404, "Not found", "There is nothing here, or it belongs to another organization."),
         (405, "Not allowed", "This page does not accept that kind of request."),
+        (
+            413,
+            "Too large",
+            "What you sent is larger than 4 MB. Images may be up to 1 MB each; "
+            "go back and choose smaller files. Nothing was changed.",
+        ),
     ]:
         app.register_error_handler(code, _error_handler(code, title, text))
 
