@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from jobs.connection import RedisNotConfigured, get_redis
 from jobs.queueing import enqueue_process
+from webapp.api import idempotency
 from webapp.extensions import db
 from webapp.models import Process, ProcessStatus, ProcessTask, TaskStatus, utcnow
 from webapp.services import audit
@@ -111,6 +112,7 @@ def _sweep(report: SweepReport) -> None:
         if enqueue_process(process.id):
             report.requeued.append(process.id)
     _requeue_pending_events()
+    idempotency.purge_expired()
 
 
 def _requeue_pending_events() -> None:

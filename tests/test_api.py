@@ -525,6 +525,36 @@ def test_same_key_with_another_body_is_409(app, client, token):
     assert count(app, TenantReseller) == 1
 
 
+def test_a_key_expires_after_a_day_and_the_reaper_purges_old_records(app, client, token):
+    """After 24 hours a key answers afresh (no 409 for another body), and the reaper's sweep
+    deletes the expired records it has not seen again, keeping the fresh ones."""
+    from datetime import timedelta
+
+    from jobs import reaper
+    from webapp.models import utcnow
+
+    headers = bearer(token, **{"Idempotency-Key": "old-key"})
+    assert client.post(CREATE, json=creation_body(app), headers=headers).status_code == 202
+    fresh = bearer(token, **{"Idempotency-Key": "fresh-key"})
+    not_ready = creation_body(app, account="Fabrikam Ltd")
+    assert client.post(CREATE, json=not_ready, headers=fresh).status_code == 409
+    with app.app_context():
+        db.session.execute(
+            IdempotencyRecord.__table__.update().values(created_at=utcnow() - timedelta(hours=25))
+        )
+        db.session.commit()
+
+    other = creation_body(app, account="Contoso Lite", price_list="Partner USD")
+    reused = client.post(CREATE, json=other, headers=headers)
+    assert reused.status_code == 202 and "Idempotent-Replayed" not in reused.headers
+    assert count(app, TenantReseller) == 2
+    with app.app_context():
+        keys = set(db.session.scalars(select(IdempotencyRecord.key)))
+        assert keys == {"old-key", "fresh-key"}  # old-key now holds the new answer
+        reaper.sweep()
+        assert set(db.session.scalars(select(IdempotencyRecord.key))) == {"old-key"}
+
+
 def test_a_refused_request_does_not_use_up_its_key(app, client, token):
     """A 422 is not stored: the corrected request with the same key creates the tenant; an
     executed answer (here a 409) is stored and replayed."""

@@ -9,17 +9,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.api.problems import dumps
 from webapp.extensions import db
 from webapp.models import IdempotencyRecord
+from webapp.models.base import utcnow
 
 MAX_KEY_LENGTH = 200
+# A client retries within minutes; a day covers any outage of theirs. After that a key may be
+# used afresh, and the stored answers do not pile up for ever.
+RETENTION = timedelta(hours=24)
 
 
 def parse_key(header: str | None) -> str | None:
@@ -52,7 +57,21 @@ class Stored:
         return hmac.compare_digest(self.request_hash, rhash)
 
 
+def purge_expired(organization_id: int | None = None, key: str | None = None) -> int:
+    """Delete the records older than RETENTION (of one key, or all of them); commits."""
+    statement = delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION)
+    if organization_id is not None:
+        statement = statement.where(IdempotencyRecord.organization_id == organization_id)
+    if key is not None:
+        statement = statement.where(IdempotencyRecord.key == key)
+    deleted = db.session.execute(statement).rowcount
+    db.session.commit()
+    return deleted
+
+
 def lookup(organization_id: int, key: str) -> Stored | None:
+    # An expired record must not answer, nor block saving this request's answer.
+    purge_expired(organization_id, key)
     row = db.session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.organization_id == organization_id, IdempotencyRecord.key == key

@@ -497,7 +497,8 @@ def _paths() -> dict[str, Any]:
                 "Idempotency-Key: once a request with a key passed validation, its answer "
                 "(202, 404 or 409) is stored; the same key with the same body replays it "
                 "with `Idempotent-Replayed: true` and creates nothing; the same key with "
-                "another body is a 409.",
+                "another body is a 409. Keys are kept for 24 hours; after that a key may be "
+                "used again.",
                 "parameters": [
                     {
                         "name": "Idempotency-Key",
