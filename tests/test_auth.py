@@ -129,8 +129,6 @@ def test_security_headers_on_every_response(demo, client):
 
 def test_a_nul_character_anywhere_is_a_clear_400(demo, client):
     """A NUL in a form field, a query string or a path is refused before any query runs."""
-    from tests.conftest import csrf_from
-
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post(
         "/login",

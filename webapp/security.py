@@ -9,6 +9,7 @@ from werkzeug.exceptions import BadRequest
 from webapp.auth import sessions
 from webapp.extensions import db, login_manager
 from webapp.models import User
+from webapp.services import images
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -50,30 +51,14 @@ def init_app(app: Flask) -> None:
     def reject_nul_bytes(_endpoint, view_args):
         # PostgreSQL text cannot hold NUL, and no field of ours has a use for it: refuse the
         # request before any loader or view can query or store it. This runs before the
-        # blueprints' own URL preprocessors (the storefront looks its slug up in one).
+        # blueprints' own URL preprocessors (the storefront looks its slug up in one). Under
+        # /api/ the blueprint's handler for 400 turns it into a problem, like any HTTP error.
         values = [v for vs in (*request.args.listvalues(), *request.form.listvalues()) for v in vs]
         values += [v for v in (view_args or {}).values() if isinstance(v, str)]
         if request.is_json:
             values += _json_strings(request.get_json(silent=True))
         if any("\x00" in value for value in values):
-            if request.blueprint == "api":
-                from webapp.api.problems import ApiProblem
-
-                raise ApiProblem(400, "Invalid characters", "A value contains a NUL character.")
             raise NulCharacter()
-
-    @app.errorhandler(NulCharacter)
-    def nul_character(_error):
-        return (
-            render_template(
-                "error.html",
-                code=400,
-                title="Invalid characters",
-                text="The request contained a NUL character, which no field accepts. "
-                "Remove it and try again; nothing was changed.",
-            ),
-            400,
-        )
 
     @app.before_request
     def require_sign_in():
@@ -111,7 +96,11 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    for code, title, text in [
+    from flask_wtf.csrf import CSRFError
+
+    upload_limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    image_limit_mb = images.MAX_BYTES // (1024 * 1024)
+    for code_or_exception, title, text in [
         (400, "Bad request", "The request could not be understood. Go back and try again."),
         (403, "Not allowed", "You do not have permission to do this."),
         (404, "Not found", "There is nothing here, or it belongs to another organization."),
@@ -119,42 +108,29 @@ def init_app(app: Flask) -> None:
         (
             413,
             "Too large",
-            "What you sent is larger than 4 MB. Images may be up to 1 MB each; "
-            "go back and choose smaller files. Nothing was changed.",
+            f"What you sent is larger than {upload_limit_mb} MB. Images may be up to "
+            f"{image_limit_mb} MB each; go back and choose smaller files. Nothing was changed.",
         ),
+        (429, "Too many attempts", "Too many sign-in attempts. Wait a minute, then try again."),
+        (
+            CSRFError,
+            "The form expired",
+            "The page was open too long or came from elsewhere. "
+            "Reload the page and try again; nothing was changed.",
+        ),
+        (NulCharacter, "Invalid characters", NulCharacter.description),
     ]:
-        app.register_error_handler(code, _error_handler(code, title, text))
-
-    @app.errorhandler(429)
-    def too_many_requests(_error):
-        return (
-            render_template(
-                "error.html",
-                code=429,
-                title="Too many attempts",
-                text="Too many sign-in attempts. Wait a minute, then try again.",
-            ),
-            429,
-        )
-
-    from flask_wtf.csrf import CSRFError
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        return (
-            render_template(
-                "error.html",
-                code=400,
-                title="The form expired",
-                text="The page was open too long or came from elsewhere. "
-                "Reload the page and try again; nothing was changed.",
-            ),
-            400,
-        )
+        code = getattr(code_or_exception, "code", code_or_exception)
+        app.register_error_handler(code_or_exception, _error_handler(code, title, text))
 
 
 class NulCharacter(BadRequest):
     """A request carrying a NUL character in a field, the query string or the path."""
+
+    description = (
+        "The request contained a NUL character, which no field accepts. "
+        "Remove it and try again; nothing was changed."
+    )
 
 
 def _json_strings(value) -> list[str]:
