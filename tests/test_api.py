@@ -12,12 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from jobs import reaper
 from tests.helpers import GOOD_PASSWORD, account_id, price_list_id
 from webapp.api import idempotency, tokens
 from webapp.extensions import db
@@ -31,6 +33,7 @@ from webapp.models import (
     Role,
     TenantReseller,
     User,
+    utcnow,
 )
 from webapp.services.passwords import hash_password
 
@@ -528,11 +531,6 @@ def test_same_key_with_another_body_is_409(app, client, token):
 def test_a_key_expires_after_a_day_and_the_reaper_purges_old_records(app, client, token):
     """After 24 hours a key answers afresh (no 409 for another body), and the reaper's sweep
     deletes the expired records it has not seen again, keeping the fresh ones."""
-    from datetime import timedelta
-
-    from jobs import reaper
-    from webapp.models import utcnow
-
     headers = bearer(token, **{"Idempotency-Key": "old-key"})
     assert client.post(CREATE, json=creation_body(app), headers=headers).status_code == 202
     fresh = bearer(token, **{"Idempotency-Key": "fresh-key"})

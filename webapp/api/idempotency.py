@@ -18,8 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.api.problems import dumps
 from webapp.extensions import db
-from webapp.models import IdempotencyRecord
-from webapp.models.base import utcnow
+from webapp.models import IdempotencyRecord, utcnow
 
 MAX_KEY_LENGTH = 200
 # A client retries within minutes; a day covers any outage of theirs. After that a key may be
