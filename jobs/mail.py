@@ -39,6 +39,20 @@ def send_outbox_email(outbox_id: int) -> str:
     if email is None or email.status == "Sent":
         return "nothing to send"
     config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        # No mail server (local use): the email goes to the worker's log, so that a person
+        # trying the product can still follow a reset or invitation link.
+        log.info(
+            "email %s (no MAIL_SERVER, not sent) to %s: %s\n%s",
+            email.id,
+            email.to_address,
+            email.subject,
+            email.body,
+        )
+        email.status = "Logged"
+        email.sent_at = utcnow()
+        db.session.commit()
+        return "logged"
     message = EmailMessage()
     message["From"] = config.get("MAIL_FROM") or "noreply@localhost"
     message["To"] = email.to_address

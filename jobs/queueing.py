@@ -58,3 +58,10 @@ def enqueue_process(process_id: int) -> str | None:
     process.enqueue_error = ""
     db.session.commit()
     return job_id
+
+
+def enqueue_email(outbox_id: int | None) -> None:
+    """Put one outbox email on the queue; if the queue is down the reaper relays it later."""
+    from jobs.mail import enqueue_email as enqueue
+
+    enqueue(outbox_id)
