@@ -1,10 +1,19 @@
-"""The Redis connection and the process queue, created lazily per app from REDIS_URL."""
+"""The Redis connection and the queues, created lazily per app from REDIS_URL.
+
+Three queues, by kind of work: back-ordering events and email are short and must not wait
+behind a creation copying 300,000 products, so every worker listens to them first."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue
+
+EVENTS = "events"
+EMAIL = "email"
+PROCESSES = "processes"
+# The order a worker takes jobs in: short work first.
+QUEUE_ORDER = (EVENTS, EMAIL, PROCESSES)
 
 
 class RedisNotConfigured(RuntimeError):
@@ -28,13 +37,16 @@ def get_redis() -> Redis:
     return conn
 
 
-def get_queue() -> Queue:
-    """The queue the creation pipeline runs on."""
-    return Queue(
-        current_app.config["QUEUE_NAME"],
-        connection=get_redis(),
-        default_timeout=current_app.config["JOB_TIMEOUT"],
-    )
+def get_queue(name: str = PROCESSES) -> Queue:
+    """One of the three queues (processes by default)."""
+    if name not in QUEUE_ORDER:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=get_redis(), default_timeout=current_app.config["JOB_TIMEOUT"])
+
+
+def all_queues() -> list[Queue]:
+    """Every queue, short work first: what each worker listens to."""
+    return [get_queue(name) for name in QUEUE_ORDER]
 
 
 def limiter_storage_uri(redis_url: str | None) -> str:

@@ -177,11 +177,11 @@ def run_jobs(app):
     """Run every queued job on a real RQ worker in this process until the queue is empty."""
     from rq import SimpleWorker
 
-    from jobs.connection import get_queue, get_redis
+    from jobs.connection import all_queues, get_redis
 
     def run():
         with app.app_context():
-            worker = SimpleWorker([get_queue()], connection=get_redis())
+            worker = SimpleWorker(all_queues(), connection=get_redis())
             worker.work(burst=True)
 
     return run

@@ -378,6 +378,7 @@ def test_create_returns_202_with_the_process_and_lists_show_it(app, client, toke
         "items_total",
         "started_at",
         "finished_at",
+        "duration_seconds",
         "message",
     }
     only_this = client.get(

@@ -14,7 +14,7 @@ from schemathesis import checks as builtin_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 from sqlalchemy import select
 
-from jobs.connection import get_queue, get_redis
+from jobs.connection import all_queues, get_redis
 from tests.conftest import _clear_tables, _test_config
 from tests.helpers import GOOD_PASSWORD, account_id, price_list_id
 from webapp import create_app
@@ -99,7 +99,7 @@ def api_app(migrated, redis_url):
     )
     assert response.status_code == 202, response.get_data(as_text=True)
     with app.app_context():
-        SimpleWorker([get_queue()], connection=get_redis()).work(burst=True)
+        SimpleWorker(all_queues(), connection=get_redis()).work(burst=True)
     yield app
     with app.app_context():
         db.engine.dispose()

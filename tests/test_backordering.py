@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from jobs.backordering import apply_event, enqueue_subscription
+from jobs.queueing import enqueue_event
 from tests.helpers import submit_creation
 from webapp.extensions import db
 from webapp.models import (
@@ -239,13 +239,13 @@ def test_an_event_delivered_twice_is_applied_once(app, demo, auth, client, run_j
     sub_id = _end_customer_orders(app, tenant_id)
     with app.app_context():
         event = db.session.scalar(select(DomainEvent))
-        enqueue_subscription(sub_id, event.id)  # a second delivery of the same event
+        enqueue_event(sub_id, event.id)  # a second delivery of the same event
         event_id = event.id
     run_jobs()
     with app.app_context():
         db.session.get(DomainEvent, event_id).status = "Pending"  # as if redelivered later
         db.session.commit()
-        apply_event(event_id)
+        backordering.apply_event(event_id)
         assert (
             db.session.scalar(
                 select(func.count()).select_from(Order).where(Order.managed_by_reseller.is_(True))

@@ -45,7 +45,7 @@ def test_create_then_list_and_show_as_json(app, demo, run_jobs):
     created = json.loads(result.output.strip().splitlines()[-1])
     assert created["status"] == "Queued" and created["client_id"] is None
     run_jobs()
-    shown = runner.invoke(args=["processes", "show", str(created["process_id"]), "--json"])
+    shown = runner.invoke(args=["processes", "show", str(created["id"]), "--json"])
     data = json.loads(shown.output)
     assert data["status"] == "Completed" and data["progress"] == 100
     assert len(data["client_id"]) == 10
@@ -53,7 +53,7 @@ def test_create_then_list_and_show_as_json(app, demo, run_jobs):
     copy = next(t for t in data["tasks"] if t["step"] == "copy_products")
     assert copy["items_done"] == copy["items_total"] == 64
     listed = json.loads(runner.invoke(args=["processes", "list", "--json"]).output)
-    assert [p["process_id"] for p in listed] == [created["process_id"]]
+    assert [p["id"] for p in listed] == [created["id"]]
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from jobs.pipeline import ProcessRunner
 from tests.conftest import Auth
 from tests.helpers import submit_creation
 from webapp.extensions import db
 from webapp.models import Organization, Process, User, utcnow
 from webapp.ops.logs import ContextFilter, JsonFormatter
 from webapp.services.passwords import hash_password
+from webapp.services.processes import lifecycle
 
 
 def test_healthz_and_readyz(app, client):
@@ -42,7 +42,7 @@ def test_metrics_after_a_creation(app, demo, auth, client, run_jobs):
     submit_creation(client, app)
     queued = client.get("/metrics").get_data(as_text=True)
     assert 'trbss_processes{status="Queued"} 1.0' in queued
-    assert 'trbss_queue_depth{queue="processes"} 1.0' in queued
+    assert "trbss_queue_depth{queue=\"processes\"} 1.0" in queued, queued
     run_jobs()
     text = client.get("/metrics").get_data(as_text=True)
     assert 'trbss_processes{status="Completed"} 1.0' in text
@@ -106,7 +106,7 @@ def test_queue_health_lists_stuck_processes_and_links_jobs(app, demo, auth, clie
     with app.app_context():
         pid = db.session.scalar(select(Process.id))
         job_id = db.session.scalar(select(Process.job_id))
-        assert ProcessRunner(pid).claim()
+        assert lifecycle.claim(pid, "a-worker")
         db.session.execute(update(Process).values(heartbeat_at=utcnow() - timedelta(minutes=10)))
         db.session.commit()
     page = client.get("/admin/queue-health").get_data(as_text=True)

@@ -7,9 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from jobs import batch_copy, steps
-from jobs.context import StepFailure
-from jobs.pipeline import ProcessRunner
 from jobs.reaper import sweep
 from tests.conftest import Auth
 from tests.helpers import submit_creation
@@ -28,6 +25,8 @@ from webapp.models import (
 )
 from webapp.services import readiness
 from webapp.services.passwords import hash_password
+from webapp.services.processes import StepFailure, chaos, lifecycle, registry
+from webapp.services.processes.step import Step
 
 
 def _process(app) -> Process:
@@ -51,9 +50,7 @@ def _fail_storefront(monkeypatch):
         raise StepFailure("The storefront service said no. Retry later.")
 
     monkeypatch.setitem(
-        steps.STEPS_BY_KEY,
-        "create_storefront",
-        steps.Step("create_storefront", "Create storefront", broken),
+        registry.STEPS, "create_storefront", Step("create_storefront", "Create storefront", broken)
     )
 
 
@@ -128,7 +125,7 @@ def test_cancel_after_a_worker_claimed_it_says_so(app, demo, auth, client):
     pid = _pid(app)
     token = auth.token(f"/processes/{pid}")
     with app.app_context():
-        assert ProcessRunner(pid).claim()
+        assert lifecycle.claim(pid, "a-worker")
     response = client.post(
         f"/processes/{pid}/cancel", data={"csrf_token": token}, follow_redirects=True
     )
@@ -142,7 +139,7 @@ def test_stop_mid_copy_then_resume(app, demo, auth, client, run_jobs, monkeypatc
     auth.login()
     submit_creation(client, app)
     pid = _pid(app)
-    real_point = batch_copy.chaos.point
+    real_point = chaos.point
 
     def request_stop_after_batch_1(name):
         real_point(name)
@@ -153,7 +150,7 @@ def test_stop_mid_copy_then_resume(app, demo, auth, client, run_jobs, monkeypatc
             )
             db.session.commit()
 
-    monkeypatch.setattr(batch_copy.chaos, "point", request_stop_after_batch_1)
+    monkeypatch.setattr(chaos, "point", request_stop_after_batch_1)
     run_jobs()
     monkeypatch.undo()
     with app.app_context():
@@ -184,7 +181,7 @@ def test_stop_button_on_a_running_process(app, demo, auth, client, run_jobs):
     submit_creation(client, app)
     pid = _pid(app)
     with app.app_context():
-        assert ProcessRunner(pid).claim()
+        assert lifecycle.claim(pid, "a-worker")
     page = client.get(f"/processes/{pid}").get_data(as_text=True)
     assert ">Stop<" in page
     response = _act(client, auth, pid, "stop")
@@ -233,7 +230,7 @@ def test_clean_up_lets_the_account_start_again(app, demo, auth, client, run_jobs
 
 def _stale_running(app, pid):
     with app.app_context():
-        assert ProcessRunner(pid).claim()
+        assert lifecycle.claim(pid, "a-worker")
         db.session.execute(
             update(Process)
             .where(Process.id == pid)
@@ -312,9 +309,11 @@ def test_reaper_requeues_a_running_process_with_a_stale_heartbeat(
 def test_the_starter_is_notified_in_app_and_by_email_when_configured(
     app, demo, auth, client, run_jobs, mail
 ):
-    """Completion adds an unread notification (header badge); with MAIL_SERVER an outbox row."""
+    """Completion adds an unread notification (header badge) and an email with an absolute
+    link: sent through MAIL_SERVER when set, written to the worker's log when not."""
     app.config["MAIL_SERVER"] = "127.0.0.1" if mail else None
     app.config["MAIL_PORT"] = 1  # nothing listens: the row stays Pending, nothing leaves
+    app.config["BASE_URL"] = "https://bss.example.test"
     auth.login()
     submit_creation(client, app)
     run_jobs()
@@ -325,10 +324,10 @@ def test_the_starter_is_notified_in_app_and_by_email_when_configured(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
         emails = db.session.scalars(select(OutboxEmail)).all()
-        if mail:
-            assert len(emails) == 1 and emails[0].to_address == "admin@demo.example"
-            assert "Completed" in emails[0].subject and emails[0].status == "Pending"
-        else:
-            assert emails == []
+        assert len(emails) == 1 and emails[0].to_address == "admin@demo.example"
+        assert "Completed" in emails[0].subject
+        assert f"https://bss.example.test/processes/{_process(app).id}" in emails[0].body
+        # nothing listens on the mail server's port: the email waits for its retry
+        assert emails[0].status == ("Pending" if mail else "Logged")
     client.post("/notifications/read", data={"csrf_token": auth.token("/notifications/")})
     assert 'class="badge-count"' not in client.get("/tenant-resellers").get_data(as_text=True)

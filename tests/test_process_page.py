@@ -6,11 +6,12 @@ import threading
 
 from sqlalchemy import func, select, update
 
-from jobs import steps
 from tests.conftest import Auth
 from tests.helpers import open_creation_form, post_creation, submit_creation
 from webapp.extensions import db
 from webapp.models import AuditLog, PriceList, Process, TenantReseller
+from webapp.services.processes import registry
+from webapp.services.processes.step import Step
 
 
 def _process_id(app) -> int:
@@ -86,9 +87,9 @@ def test_an_unexpected_error_shows_the_job_id_not_a_traceback(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setitem(
-        steps.STEPS_BY_KEY,
+        registry.STEPS,
         "create_storefront",
-        steps.Step("create_storefront", "Create storefront", broken),
+        Step("create_storefront", "Create storefront", broken),
     )
     auth.login()
     submit_creation(client, app)

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from jobs import steps, update_steps
-from jobs.context import StepContext, StepFailure
 from tests.helpers import submit_creation
 from webapp.extensions import db
 from webapp.models import (
@@ -28,6 +26,9 @@ from webapp.models import (
     TenantReseller,
 )
 from webapp.services import tenant_update
+from webapp.services.processes import StepFailure, chaos, registry, update_steps
+from webapp.services.processes.context import StepContext
+from webapp.services.processes.step import Step
 
 # What the distributor changes in Partner EUR after the tenant was made from it.
 CHANGED = {
@@ -399,7 +400,7 @@ def test_each_step_run_twice_leaves_the_same_result(app, tenant):
             process = db.session.get(Process, pid)
             task = next(t for t in process.tasks if t.position == position)
             titles.append(task.title)
-            step = steps.STEPS_BY_KEY[task.step]
+            step = registry.STEPS[task.step]
             ctx = StepContext(process=process, task=task, runner_token="hand")
             first = step.run(ctx)
             ctx.commit()
@@ -430,9 +431,9 @@ def test_a_failed_update_leaves_the_tenant_active_and_retry_completes_it(
         raise StepFailure("The price service said no. Retry later.")
 
     monkeypatch.setitem(
-        steps.STEPS_BY_KEY,
+        registry.STEPS,
         "update_cost_prices",
-        steps.Step("update_cost_prices", "Update cost prices", broken),
+        Step("update_cost_prices", "Update cost prices", broken),
     )
     post_update(client, auth, tenant["id"], sell=True)
     run_jobs()
@@ -480,7 +481,7 @@ def test_stop_between_batches_then_resume_counts_every_change(
         pid = tenant_update.start(
             _demo_org_id(), tenant["id"], None, tenant_update.UpdateRequest("partial")
         ).process.id
-    real_point = update_steps.chaos.point
+    real_point = chaos.point
 
     def stop_after_first_batch(name):
         real_point(name)
@@ -490,7 +491,7 @@ def test_stop_between_batches_then_resume_counts_every_change(
             )
             db.session.commit()
 
-    monkeypatch.setattr(update_steps.chaos, "point", stop_after_first_batch)
+    monkeypatch.setattr(chaos, "point", stop_after_first_batch)
     run_jobs()
     monkeypatch.undo()
     with app.app_context():
@@ -604,7 +605,7 @@ def test_cli_update_queues_it_and_refuses_a_second_one(app, tenant, run_jobs):
     assert again.exit_code == 1
     assert "is still queued" in again.output
     run_jobs()
-    shown = runner.invoke(args=["processes", "show", str(summary["process_id"]), "--json"])
+    shown = runner.invoke(args=["processes", "show", str(summary["id"]), "--json"])
     assert json.loads(shown.output)["status"] == "Completed"
     wrong = runner.invoke(
         args=["tenant-reseller", "update", "--account", "Nobody", "--mode", "full"]
@@ -656,4 +657,4 @@ def test_cli_wait_follows_the_update_on_a_real_worker(app, tenant, migrated, red
 def test_steps_are_registered_for_the_worker():
     """Every Update Tenant step is in the shared registry under its own key."""
     for step in update_steps.UPDATE_STEPS:
-        assert steps.STEPS_BY_KEY[step.key] is step
+        assert registry.STEPS[step.key] is step

@@ -58,7 +58,14 @@ def reap_command() -> None:
     from jobs.reaper import sweep
 
     report = sweep()
-    click.echo(f"re-enqueued: {report.requeued or 'none'}; failed: {report.failed or 'none'}")
+    if report.skipped_locked:
+        click.echo("another worker is sweeping right now; nothing done")
+        return
+    click.echo(
+        f"re-enqueued: {report.requeued or 'none'}; failed: {report.failed or 'none'}; "
+        f"events: {report.events or 'none'}; emails: {report.emails or 'none'}"
+        + (f"; errors in: {', '.join(report.errors)}" if report.errors else "")
+    )
 
 
 def _fail(message: str) -> None:
@@ -147,7 +154,7 @@ def create_command(**opts) -> None:
         click.echo(json.dumps(summary))
     else:
         click.echo(
-            f"Process {summary['process_id']}: {summary['status']}"
+            f"Process {summary['id']}: {summary['status']}"
             + (f" — Client ID {summary['client_id']}" if summary["client_id"] else "")
         )
     if summary["status"] in ("Failed", "Cancelled"):
@@ -215,7 +222,7 @@ def update_command(**opts) -> None:
     if opts["as_json"]:
         click.echo(json.dumps(summary))
     else:
-        click.echo(f"Process {summary['process_id']}: {summary['name']}: {summary['status']}")
+        click.echo(f"Process {summary['id']}: {summary['name']}: {summary['status']}")
         if process.is_finished:
             for t in summary["tasks"]:
                 click.echo(f"  {t['name']}: {t['status']}. {t['message']}")
@@ -248,36 +255,10 @@ def _wait(process_id: int, quiet: bool):
 
 
 def _process_summary(process) -> dict:
-    from webapp.models import Organization, TenantReseller
+    """The API's shape of a process, with its tasks (one shape everywhere)."""
+    from webapp.services.processes.serializer import process_json
 
-    tenant = (
-        db.session.get(TenantReseller, process.tenant_reseller_id)
-        if process.tenant_reseller_id
-        else None
-    )
-    client_id = None
-    if tenant and tenant.tenant_organization_id:
-        client_id = db.session.get(Organization, tenant.tenant_organization_id).client_id
-    return {
-        "process_id": process.id,
-        "tenant_reseller_id": process.tenant_reseller_id,
-        "name": process.name,
-        "status": process.status,
-        "progress": process.progress_percent,
-        "client_id": client_id,
-        "message": process.message,
-        "tasks": [
-            {
-                "name": t.title,
-                "step": t.step,
-                "status": t.status,
-                "items_done": t.items_done,
-                "items_total": t.items_total,
-                "message": t.message,
-            }
-            for t in process.tasks
-        ],
-    }
+    return process_json(process, with_tasks=True)
 
 
 processes_group = AppGroup("processes", help="Look at queued processes.")
@@ -287,9 +268,13 @@ processes_group = AppGroup("processes", help="Look at queued processes.")
 @click.option("--json", "as_json", is_flag=True)
 def list_command(as_json: bool) -> None:
     """Every process, newest first."""
+    from sqlalchemy.orm import selectinload
+
     from webapp.models import Process
 
-    processes = db.session.scalars(select(Process).order_by(Process.id.desc())).all()
+    processes = db.session.scalars(
+        select(Process).options(selectinload(Process.tasks)).order_by(Process.id.desc())
+    ).all()
     if as_json:
         click.echo(json.dumps([_process_summary(p) for p in processes]))
         return
@@ -313,7 +298,10 @@ def show_command(process_id: int, as_json: bool) -> None:
         return
     click.echo(f"{summary['name']}: {summary['status']} ({summary['progress']}%)")
     for t in summary["tasks"]:
-        click.echo(f"  {t['name']:<36} {t['status']:<10} {t['items_done']}/{t['items_total']}")
+        took = f"{t['duration_seconds']:.1f} s" if t["duration_seconds"] is not None else ""
+        click.echo(
+            f"  {t['name']:<36} {t['status']:<10} {t['items_done']}/{t['items_total']}  {took}"
+        )
 
 
 invoices_group = AppGroup("invoices", help="The distributor's monthly invoice run.")

@@ -117,7 +117,6 @@ class Settings:
             "MAINTENANCE_INTERVAL": self.maintenance_interval,
             "JOB_MONITORING_INTERVAL": env_int("JOB_MONITORING_INTERVAL", 10),
             "JOB_TIMEOUT": self.job_timeout,
-            "QUEUE_NAME": "processes",
             # Links in emails are absolute: https://bss.example.com (no trailing slash needed).
             "BASE_URL": env_str("BASE_URL", ""),
             "MAIL_SERVER": self.mail_server,

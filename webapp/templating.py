@@ -46,8 +46,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["duration"] = duration
+    from webapp.services.processes.kinds import KIND_LABELS
     from webapp.services.whats_next import whats_next
 
+    app.jinja_env.globals["kind_labels"] = KIND_LABELS
     app.jinja_env.globals["whats_next"] = whats_next
 
     @app.context_processor

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from jobs.context import StepContext
-from jobs.steps import CREATION_STEPS
 from tests.chaos.conftest import expected_snapshot, submit_northwind, tenant_snapshot
 from webapp.extensions import db
 from webapp.models import Process, ProcessTask
+from webapp.services.processes.context import StepContext
+from webapp.services.processes.creation_steps import CREATION_STEPS
 
 
 @pytest.mark.parametrize("step", CREATION_STEPS, ids=[s.key for s in CREATION_STEPS])

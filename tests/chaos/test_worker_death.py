@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from jobs.steps import CREATION_STEPS
 from tests.chaos.conftest import (
     expected_snapshot,
     submit_northwind,
     tenant_snapshot,
     wait_completed,
 )
+from webapp.services.processes.creation_steps import CREATION_STEPS
 
 KILL_POINTS = [f"before:{step.key}" for step in CREATION_STEPS] + [
     "copy_products:batch-uncommitted:3",  # in the middle of a batch: its INSERT not committed

@@ -10,6 +10,7 @@ from webapp.api.idempotency import MAX_KEY_LENGTH
 from webapp.models import Edition, ProcessStatus, TaskStatus, TenantStatus
 from webapp.services import regional
 from webapp.services.password_rules import MIN_LENGTH as MIN_PASSWORD
+from webapp.services.processes.kinds import ProcessKind
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 MAX_PAGE = 1_000_000
@@ -231,6 +232,7 @@ def _schemas() -> dict[str, Any]:
             "items_total",
             "started_at",
             "finished_at",
+            "duration_seconds",
             "message",
         ],
         "properties": {
@@ -242,13 +244,14 @@ def _schemas() -> dict[str, Any]:
             "items_total": {"type": "integer", "minimum": 0},
             "started_at": _nullable(DATE_TIME),
             "finished_at": _nullable(DATE_TIME),
+            "duration_seconds": _nullable({"type": "number", "minimum": 0}),
             "message": {"type": "string"},
         },
         "additionalProperties": False,
     }
     process_properties = {
         "id": ID,
-        "kind": {"type": "string"},
+        "kind": {"type": "string", "enum": [k.value for k in ProcessKind]},
         "name": {"type": "string"},
         "status": {"type": "string", "enum": [s.value for s in ProcessStatus]},
         "progress": {"type": "integer", "minimum": 0, "maximum": 100},
@@ -278,9 +281,17 @@ def _schemas() -> dict[str, Any]:
     }
     process = {
         "type": "object",
-        "required": [*process_required, "tasks"],
+        "required": [*process_required, "estimated_seconds_remaining", "tasks"],
         "properties": {
             **process_properties,
+            "estimated_seconds_remaining": _nullable(
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "description": "While unfinished: each task weighed by its items and by "
+                    "how long the same step took before.",
+                }
+            ),
             "tasks": {"type": "array", "items": _ref("Task")},
         },
         "additionalProperties": False,

@@ -14,13 +14,14 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
-from jobs.queueing import QUEUE_DOWN_MESSAGE
 from webapp.api import idempotency, openapi, problems, serializers, tokens
 from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PAGE, MAX_PER_PAGE
 from webapp.api.problems import ApiProblem, json_response
 from webapp.extensions import db
 from webapp.models import Account, Organization, PriceList, Process, TenantReseller, User
 from webapp.services import creation, readiness
+from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
+from webapp.services.processes.serializer import process_json
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -426,11 +427,11 @@ def processes():
         stmt = stmt.where(Process.tenant_reseller_id == extra["tenant_reseller_id"])
     total = _count(stmt)
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return json_response(_page([serializers.process_json(p) for p in rows], page, per_page, total))
+    return json_response(_page([process_json(p) for p in rows], page, per_page, total))
 
 
 @bp.get("/processes/<int:process_id>")
 def process(process_id: int):
     """One process with its tasks: poll it until `finished` is true."""
     row = Process.get_in_org_or_404(_id_in_range(process_id), organization_id())
-    return json_response(serializers.process_json(row, with_tasks=True))
+    return json_response(process_json(row, with_tasks=True))

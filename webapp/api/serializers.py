@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import url_for
 
-from webapp.extensions import db
-from webapp.models import Account, Organization, Process, ProcessTask, TenantReseller
+from webapp.models import Account, TenantReseller
+from webapp.services.processes.serializer import client_id_of
 from webapp.services.readiness import PriceListCheck, Readiness
 
 
@@ -75,20 +75,13 @@ def account_json(account: Account, check: Readiness) -> dict[str, Any]:
     }
 
 
-def _client_id(tenant: TenantReseller | None) -> str | None:
-    if tenant is None or tenant.tenant_organization_id is None:
-        return None
-    org = db.session.get(Organization, tenant.tenant_organization_id)
-    return org.client_id if org else None
-
-
 def tenant_json(tenant: TenantReseller) -> dict[str, Any]:
     return {
         "id": tenant.id,
         "account_id": tenant.account_id,
         "account_name": tenant.account.name,
         "status": tenant.status,
-        "client_id": _client_id(tenant),
+        "client_id": client_id_of(tenant),
         "tenant_organization_id": tenant.tenant_organization_id,
         "price_list_id": tenant.price_list_id,
         "edition": tenant.edition,
@@ -107,46 +100,3 @@ def tenant_json(tenant: TenantReseller) -> dict[str, Any]:
             "processes": url_for("api.processes", tenant_reseller_id=tenant.id),
         },
     }
-
-
-def task_json(task: ProcessTask) -> dict[str, Any]:
-    return {
-        "position": task.position,
-        "name": task.title,
-        "step": task.step,
-        "status": task.status,
-        "items_done": task.items_done,
-        "items_total": task.items_total,
-        "started_at": when(task.started_at),
-        "finished_at": when(task.finished_at),
-        "message": task.message,
-    }
-
-
-def process_json(process: Process, with_tasks: bool = False) -> dict[str, Any]:
-    """Mirrors the CLI's process summary (webapp/cli.py), plus times and links."""
-    tenant = (
-        db.session.get(TenantReseller, process.tenant_reseller_id)
-        if process.tenant_reseller_id
-        else None
-    )
-    body: dict[str, Any] = {
-        "id": process.id,
-        "kind": process.kind,
-        "name": process.name,
-        "status": process.status,
-        "progress": process.progress_percent,
-        "finished": process.is_finished,
-        "tenant_reseller_id": process.tenant_reseller_id,
-        "client_id": _client_id(tenant),
-        "message": process.message,
-        "created_at": when(process.created_at),
-        "started_at": when(process.started_at),
-        "finished_at": when(process.finished_at),
-        "links": {"self": url_for("api.process", process_id=process.id)},
-    }
-    if tenant is not None:
-        body["links"]["tenant_reseller"] = url_for("api.tenant_reseller", tenant_id=tenant.id)
-    if with_tasks:
-        body["tasks"] = [task_json(t) for t in process.tasks]
-    return body

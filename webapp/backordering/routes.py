@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from jobs.backordering import retry_event
 from webapp.extensions import db
-from webapp.models import DomainEvent, Organization, TenantReseller
+from webapp.models import Account, DomainEvent, Organization, Product, TenantReseller, utcnow
 from webapp.scoping import org_id, require_distributor
 from webapp.services import backordering, lite_upgrade
 
@@ -24,15 +27,83 @@ def _tenant(tenant_id: int) -> TenantReseller:
     return TenantReseller.get_in_org_or_404(tenant_id, org_id())
 
 
-def _events(tenant: TenantReseller):
+EVENT_LABELS = {
+    "subscription.created": "New subscription",
+    "subscription.updated": "Quantity change",
+    "subscription.cancelled": "Cancellation",
+}
+
+
+@dataclass
+class EventRow:
+    """One event as people read it: who, what, how much, and how long it has waited."""
+
+    event: DomainEvent
+    label: str
+    customer: str
+    product: str
+    quantity: int | None
+    unit_price: Decimal | None
+    currency: str
+    waiting_seconds: float | None  # for an event not Processed yet
+
+    @property
+    def can_retry(self) -> bool:
+        return self.event.status in ("Pending", "Failed")
+
+
+def _events(tenant: TenantReseller) -> list[EventRow]:
+    """The latest events with names (two lookups for the whole page, not one per row)."""
     if tenant.tenant_organization_id is None:
         return []
-    return db.session.scalars(
+    org = tenant.tenant_organization_id
+    events = db.session.scalars(
         select(DomainEvent)
-        .where(DomainEvent.organization_id == tenant.tenant_organization_id)
+        .where(DomainEvent.organization_id == org)
         .order_by(DomainEvent.id.desc())
         .limit(200)
     ).all()
+    product_ids = {e.payload.get("product_id") for e in events} - {None}
+    account_ids = {e.payload.get("account_id") for e in events} - {None}
+    products = dict(
+        db.session.execute(
+            select(Product.id, Product.name).where(
+                Product.organization_id == org, Product.id.in_(product_ids)
+            )
+        ).all()
+    )
+    accounts = dict(
+        db.session.execute(
+            select(Account.id, Account.name).where(
+                Account.organization_id == org, Account.id.in_(account_ids)
+            )
+        ).all()
+    )
+    now = utcnow()
+    return [
+        EventRow(
+            event=e,
+            label=EVENT_LABELS.get(e.kind, e.kind),
+            customer=accounts.get(e.payload.get("account_id"), "—"),
+            product=products.get(e.payload.get("product_id"), "—"),
+            quantity=e.payload.get("quantity"),
+            unit_price=_decimal(e.payload.get("unit_price")),
+            currency=e.payload.get("currency", ""),
+            waiting_seconds=_age(now, e.created_at) if e.status != "Processed" else None,
+        )
+        for e in events
+    ]
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except InvalidOperation:
+        return None
+
+
+def _age(now: datetime, since: datetime) -> float:
+    return max((now - since).total_seconds(), 0.0)
 
 
 @bp.get("/back-ordering")
@@ -93,15 +164,15 @@ def activate(tenant_id: int):
 
 @bp.post("/back-ordering/events/<int:event_id>/retry")
 def retry(tenant_id: int, event_id: int):
-    """Queue a failed back-ordering event again."""
+    """Queue an event that is not processed yet (failed, or pending for too long) again."""
     tenant = _tenant(tenant_id)
     event = db.session.get(DomainEvent, event_id)
     if event is None or event.organization_id != tenant.tenant_organization_id:
         abort(404)
-    if event.status != "Failed":
-        flash("Only a failed event can be retried.", "warning")
+    if event.status not in ("Pending", "Failed"):
+        flash("Only an event that is not processed yet can be retried.", "warning")
     else:
-        retry_event(event)
+        backordering.retry_event(event)
         flash("The event is queued again.", "success")
     return redirect(url_for("backordering.index", tenant_id=tenant.id), code=303)
 

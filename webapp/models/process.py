@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -33,8 +43,24 @@ class TaskStatus(StrEnum):
     SKIPPED = "Skipped"
 
 
+ACTIVE_STATUSES_SQL = "status IN ('Queued', 'Running')"
+
+
 class Process(OrgScoped, TimestampMixin, db.Model):
     """A queued piece of work made of ordered tasks; the database row is the truth."""
+
+    __table_args__ = (
+        # One unfinished process per subject (a tenant reseller, a price list, a month's
+        # invoices): two clicks or two staff members cannot start the same work twice.
+        Index(
+            "uq_process_active_lock_key",
+            "lock_key",
+            unique=True,
+            sqlite_where=text(ACTIVE_STATUSES_SQL),
+            postgresql_where=text(ACTIVE_STATUSES_SQL),
+        ),
+        Index("ix_process_organization_id_created_at", "organization_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), default="create_tenant_reseller")
@@ -58,6 +84,8 @@ class Process(OrgScoped, TimestampMixin, db.Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What this process works on, e.g. "tenant:12" or "price_list:7" (see the index above).
+    lock_key: Mapped[str | None] = mapped_column(String(80))
 
     tasks: Mapped[list[ProcessTask]] = relationship(
         back_populates="process", order_by="ProcessTask.position", cascade="all, delete-orphan"
@@ -101,6 +129,9 @@ class ProcessTask(TimestampMixin, db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message: Mapped[str] = mapped_column(Text, default="")
+    # The step's own bookkeeping (batch cursors, counts so far), committed with its work so
+    # that a re-run resumes where the last committed batch ended.
+    state: Mapped[dict] = mapped_column(JSON, default=dict)
 
     process: Mapped[Process] = relationship(back_populates="tasks")
 

@@ -8,13 +8,18 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, text
 
-from jobs.connection import RedisNotConfigured, get_queue, get_redis
+from jobs.connection import RedisNotConfigured, all_queues, get_redis
 from webapp.extensions import db
 from webapp.models import Process, ProcessTask, TaskStatus, utcnow
+from webapp.services import maintenance_errors
 
 bp = Blueprint("ops", __name__)
 
@@ -85,10 +90,18 @@ class DatabaseCollector:
         yield histogram
 
         try:
-            queue = get_queue()
             depth = GaugeMetricFamily("trbss_queue_depth", "Jobs waiting", labels=["queue"])
-            depth.add_metric([queue.name], queue.count)
+            for queue in all_queues():
+                depth.add_metric([queue.name], queue.count)
             yield depth
+            errors = CounterMetricFamily(
+                "trbss_maintenance_errors",
+                "Errors in the workers' maintenance (reaper, RQ clean-up); the workers went on",
+                labels=["kind"],
+            )
+            for kind, total in maintenance_errors.totals().items():
+                errors.add_metric([kind], total)
+            yield errors
             failures = GaugeMetricFamily(
                 "trbss_sign_in_failures", "Failed sign-ins since Redis started"
             )

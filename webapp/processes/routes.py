@@ -1,4 +1,4 @@
-"""The process page and its polling fragment."""
+"""The processes: the module-wide list, one process's page, its polling fragment, actions."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from webapp.extensions import db
-from webapp.models import Account, Process, ProcessStatus, TaskStatus, TenantReseller, utcnow
+from webapp.htmx import is_htmx
+from webapp.models import Account, Process, ProcessStatus, TaskStatus, TenantReseller
 from webapp.scoping import org_id
-from webapp.services import process_actions
+from webapp.services.processes import ProcessRefused, actions, estimate
+from webapp.services.processes.kinds import ProcessKind
+from webapp.services.processes.listing import ProcessFilter, process_page
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -25,7 +28,7 @@ def step_state(process: Process) -> str:
 def announcement(process: Process) -> str:
     running = next((t for t in process.tasks if t.status == TaskStatus.RUNNING), None)
     if process.status == ProcessStatus.COMPLETED:
-        if process.kind != "create_tenant_reseller":
+        if process.kind != ProcessKind.CREATION:
             return "The process completed."
         return "The process completed. The tenant reseller is ready."
     if process.status == ProcessStatus.FAILED:
@@ -35,19 +38,6 @@ def announcement(process: Process) -> str:
     if running is not None:
         return f"Step {running.position} of {len(process.tasks)}: {running.title}."
     return f"The process is {process.status.lower()}."
-
-
-def timing(process: Process) -> dict:
-    """Elapsed time and a plain estimate of what remains, from progress so far."""
-    if process.started_at is None:
-        return {"elapsed": None, "remaining": None}
-    end = process.finished_at or utcnow()
-    elapsed = (end - process.started_at).total_seconds()
-    percent = process.progress_percent
-    remaining = None
-    if not process.is_finished and 0 < percent < 100:
-        remaining = elapsed * (100 - percent) / percent
-    return {"elapsed": elapsed, "remaining": remaining}
 
 
 def _context(process: Process) -> dict:
@@ -65,9 +55,18 @@ def _context(process: Process) -> dict:
         "state": state,
         "announce": request.args.get("seen") != state,
         "announcement": announcement(process),
-        "timing": timing(process),
-        "actions": process_actions.available_actions(process, current_user),
+        "timing": estimate.timing(process),
+        "actions": actions.available(process, current_user),
     }
+
+
+@bp.get("/")
+def index():
+    """Every process of my organization, filterable by status and kind; live while any of
+    those shown is unfinished."""
+    page = process_page(org_id(), ProcessFilter.from_args(request.args))
+    template = "tenants/_process_rows.html" if is_htmx() else "processes/list.html"
+    return render_template(template, page=page, list_url=url_for("processes.index"))
 
 
 @bp.get("/<int:process_id>")
@@ -85,32 +84,19 @@ def status(process_id: int):
     return render_block("processes/view.html", "status", **_context(process))
 
 
-ACTIONS = {
-    "retry": (process_actions.retry, "Retry queued: the failed task and those after it run again."),
-    "resume": (process_actions.resume, "Resume queued: the process continues where it stopped."),
-    "cancel": (process_actions.cancel, "The process was cancelled before it started."),
-    "stop": (process_actions.stop, "Stop requested: the process stops at the next safe point."),
-    "cleanup": (
-        process_actions.cleanup,
-        "Cleaned up: what the creation made was removed; the account can start again.",
-    ),
-    "mark_failed": (process_actions.mark_failed, "The process was marked as failed."),
-}
-
-
 @bp.post("/<int:process_id>/<action>")
 def act(process_id: int, action: str):
-    """Run one staff action; refused politely (409) when the process moved on meanwhile."""
-    if action not in ACTIONS:
+    """Run one staff action; refused politely when the process moved on meanwhile."""
+    chosen = actions.ACTIONS.get(action)
+    if chosen is None:
         abort(404)
     process = Process.get_in_org_or_404(process_id, org_id())
-    if action == "mark_failed" and not current_user.is_admin:
+    if chosen.admin_only and not current_user.is_admin:
         abort(403)
-    handler, done_message = ACTIONS[action]
     try:
-        handler(process, current_user)
-    except process_actions.ActionRefused as refused:
+        chosen.handler(process, current_user)
+    except ProcessRefused as refused:
         flash(str(refused), "warning")
         return redirect(url_for("processes.view", process_id=process_id), code=303)
-    flash(done_message, "success")
+    flash(chosen.done, "success")
     return redirect(url_for("processes.view", process_id=process_id), code=303)

@@ -173,7 +173,7 @@ def _event(sub: Subscription, kind: str, order: Order) -> None:
 
 def _propagate_after_commit(subscription_ids: list[int]) -> None:
     """Commit, then enqueue: the job must find the committed events."""
-    from jobs.backordering import enqueue_subscription
+    from jobs.queueing import enqueue_event
 
     for subscription_id in subscription_ids:
         pending = db.session.scalar(
@@ -183,7 +183,7 @@ def _propagate_after_commit(subscription_ids: list[int]) -> None:
             .limit(1)
         )
         if pending is not None:
-            enqueue_subscription(subscription_id, pending)
+            enqueue_event(subscription_id, pending)
 
 
 def place_order(account: Account, price_list: PriceList, lines: list[CartLine]) -> Order:

@@ -1,26 +1,26 @@
-"""Submitting a tenant reseller creation: validate, re-check readiness, save, enqueue."""
+"""Submitting a tenant reseller creation: validate, re-check readiness, save, launch."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from jobs.queueing import enqueue_process
-from jobs.steps import CREATION_STEPS
 from webapp.extensions import db
 from webapp.models import (
     Account,
+    PriceListItem,
     Process,
-    ProcessTask,
     TenantReseller,
     TenantStatus,
     User,
 )
 from webapp.services import audit, readiness
 from webapp.services.passwords import hash_password
+from webapp.services.processes import lifecycle
+from webapp.services.processes.creation_steps import CREATION_STEPS
+from webapp.services.processes.kinds import ProcessKind
 
 
 @dataclass
@@ -73,16 +73,9 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
     if (found := existing_tenant(account)) is not None:
         return CreationResult(already_exists=found)
 
-    check = readiness.evaluate(account, req.price_list_id)
-    chosen = check.check_for(req.price_list_id)
-    problems = [item.reason for item in check.failures]
-    if chosen is None:
-        problems.append("The chosen price list does not exist.")
-    elif not chosen.ready:
-        problems.extend(f"{chosen.price_list.name}: {e}." for e in chosen.exclusions)
-        problems.extend(p.reason for p in chosen.missing_syncs)
+    problems = readiness.evaluate(account, req.price_list_id).problems_for(req.price_list_id)
     if problems:
-        return CreationResult(not_ready=list(dict.fromkeys(problems)))
+        return CreationResult(not_ready=problems)
 
     tenant = TenantReseller(
         organization_id=organization_id,
@@ -107,19 +100,19 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
         db.session.rollback()
         return CreationResult(already_exists=existing_tenant(account))
 
-    process = Process(
+    # The number of products to copy lets the page weigh the copy before it starts.
+    products = db.session.scalar(
+        select(func.count()).where(PriceListItem.price_list_id == req.price_list_id)
+    )
+    process = lifecycle.prepare(
+        ProcessKind.CREATION,
         organization_id=organization_id,
         name=process_name(account),
-        tenant_reseller_id=tenant.id,
-        created_by_id=actor.id if actor else None,
-        attempt_limit=current_app.config["PROCESS_MAX_ATTEMPTS"],
+        steps=CREATION_STEPS,
+        actor=actor,
+        tenant=tenant,
+        params={"expected_items": products},
     )
-    process.tasks = [
-        ProcessTask(position=i, step=step.key, title=step.title)
-        for i, step in enumerate(CREATION_STEPS, start=1)
-    ]
-    db.session.add(process)
-    db.session.flush()
     audit.record(
         organization_id=organization_id,
         actor=actor,
@@ -140,14 +133,11 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
         process_id=process.id,
     )
     try:
-        db.session.commit()
+        launched = lifecycle.start(process)  # commit, then enqueue
     except IntegrityError:
         db.session.rollback()
         return CreationResult(already_exists=existing_tenant(account))
-
-    # Commit, then enqueue: the worker must find the rows the job points at.
-    enqueued = enqueue_process(process.id) is not None
-    return CreationResult(tenant_reseller=tenant, process=process, enqueued=enqueued)
+    return CreationResult(tenant_reseller=tenant, process=process, enqueued=launched.enqueued)
 
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")

@@ -59,3 +59,67 @@ def absolute_url(endpoint: str, **values) -> str:
         with current_app.test_request_context(base_url="http://localhost/"):
             path = url_for(endpoint, **values)
     return urljoin(base_url(), path.lstrip("/"))
+
+
+# --- Sending (run by the email job) -----------------------------------------------------------
+
+# One first try and the retries jobs/queueing.py schedules; after that the email is Failed
+# (shown to operators) instead of being relayed for ever.
+MAX_ATTEMPTS = 6
+
+
+class SendFailed(Exception):
+    """The mail server refused or could not be reached; the job is retried later."""
+
+
+def send(outbox_id: int) -> str:
+    """Send one outbox email; Sent only once the server accepted it. Without MAIL_SERVER
+    (local use) the email goes to the log, so that a reset or invitation link can be followed."""
+    import logging
+    import smtplib
+    from email.message import EmailMessage
+
+    from webapp.models import utcnow
+
+    log = logging.getLogger(__name__)
+    email = db.session.get(OutboxEmail, outbox_id)
+    if email is None or email.status != "Pending":
+        return "nothing to send"
+    config = current_app.config
+    email.attempts += 1
+    if not config.get("MAIL_SERVER"):
+        log.info(
+            "email %s (no MAIL_SERVER, not sent) to %s: %s\n%s",
+            email.id,
+            email.to_address,
+            email.subject,
+            email.body,
+        )
+        email.status = "Logged"
+        email.sent_at = utcnow()
+        db.session.commit()
+        return "logged"
+    message = EmailMessage()
+    message["From"] = config.get("MAIL_FROM") or "noreply@localhost"
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message.set_content(email.body)
+    try:
+        with smtplib.SMTP(
+            config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=20
+        ) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        email.last_error = str(exc)[:400]
+        if email.attempts >= MAX_ATTEMPTS:
+            email.status = "Failed"
+        db.session.commit()
+        raise SendFailed(f"email {outbox_id}: {exc}") from exc
+    email.status = "Sent"
+    email.sent_at = utcnow()
+    db.session.commit()
+    return "sent"

@@ -1,43 +1,12 @@
-"""Telling the staff member who started a process how it ended: in the app, and by email
-through an outbox when MAIL_SERVER is configured."""
+"""In-app notifications: the unread badge and the list (the process engine writes them,
+see services/processes/lifecycle.py)."""
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from webapp.extensions import db
-from webapp.models import Notification, OutboxEmail, Process, User, utcnow
-
-
-def notify_finished(process: Process, status: str, detail: str = "") -> OutboxEmail | None:
-    """Add the notification (and outbox email) to the current transaction."""
-    if process.created_by_id is None:
-        return None
-    user = db.session.get(User, process.created_by_id)
-    if user is None:
-        return None
-    level = {"Completed": "success", "Failed": "error"}.get(status, "info")
-    message = f"{process.name}: {status.lower()}." + (f" {detail}" if detail else "")
-    db.session.add(
-        Notification(
-            organization_id=process.organization_id,
-            user_id=user.id,
-            process_id=process.id,
-            level=level,
-            message=message[:400],
-        )
-    )
-    if not current_app.config.get("MAIL_SERVER") or not user.email:
-        return None
-    email = OutboxEmail(
-        organization_id=process.organization_id,
-        to_address=user.email,
-        subject=f"[Tenant Reseller BSS] {process.name}: {status}",
-        body=f"{message}\n\nOpen the process: /processes/{process.id}\n",
-    )
-    db.session.add(email)
-    return email
+from webapp.models import Notification, utcnow
 
 
 def unread_count(user_id: int) -> int:

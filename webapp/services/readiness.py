@@ -102,6 +102,19 @@ class Readiness:
     def check_for(self, price_list_id: int) -> PriceListCheck | None:
         return next((c for c in self.price_lists if c.price_list.id == price_list_id), None)
 
+    def problems_for(self, price_list_id: int) -> list[str]:
+        """Why this account cannot become a tenant reseller with this price list, in words
+        for people (empty when it can): the form, the API, the CLI and the pipeline's first
+        step all ask this one question."""
+        problems = [item.reason for item in self.failures]
+        chosen = self.check_for(price_list_id)
+        if chosen is None:
+            problems.append("The chosen price list does not exist.")
+        elif not chosen.ready:
+            problems.extend(f"{chosen.price_list.name}: {e}." for e in chosen.exclusions)
+            problems.extend(p.reason for p in chosen.missing_syncs)
+        return list(dict.fromkeys(problems))
+
 
 def _synced_platform_ids(account: Account) -> set[int]:
     return set(

@@ -1,30 +1,18 @@
 """Starting an Update Tenant: the distributor's price list changes reach an Active tenant.
 
 One transaction makes the Process (kind "update_tenant") and its tasks; commit, then
-enqueue. The tenant row is locked by a conditional UPDATE first, so two staff members
-clicking at once make one process, and the Active check and the "nothing unfinished"
-check hold when it commits."""
+enqueue. A tenant reseller runs one process at a time (the process engine's lock), so two
+staff members clicking at once make one process."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-from sqlalchemy import select, update
-
-from jobs.queueing import enqueue_process
-from jobs.update_steps import FULL, PARTIAL, UPDATE_KIND, steps_for
 from webapp.extensions import db
-from webapp.models import (
-    Account,
-    Process,
-    ProcessStatus,
-    ProcessTask,
-    TenantReseller,
-    TenantStatus,
-    User,
-)
+from webapp.models import Account, Process, TenantReseller, TenantStatus, User
 from webapp.services import audit
+from webapp.services.processes import ProcessKind, ProcessRefused, lifecycle
+from webapp.services.processes.update_steps import FULL, PARTIAL, steps_for
 
 MODES = {FULL: "Full", PARTIAL: "Partial"}
 
@@ -54,28 +42,9 @@ class UpdateResult:
     busy: Process | None = None  # the unfinished process that is in the way
 
 
-def unfinished_process(tenant: TenantReseller) -> Process | None:
-    return db.session.scalar(
-        select(Process)
-        .where(
-            Process.tenant_reseller_id == tenant.id,
-            Process.status.in_([ProcessStatus.QUEUED, ProcessStatus.RUNNING]),
-        )
-        .order_by(Process.id)
-        .limit(1)
-    )
-
-
 def not_active_reason(tenant: TenantReseller) -> str:
     return (
         f"{tenant.account.name} is {tenant.status}: only an Active tenant reseller can be updated."
-    )
-
-
-def busy_reason(busy: Process) -> str:
-    return (
-        f"{busy.name} is still {busy.status.lower()}. A tenant reseller runs one process at a "
-        "time: start the update when it has finished."
     )
 
 
@@ -83,9 +52,9 @@ def availability(tenant: TenantReseller) -> tuple[str, Process | None]:
     """("", None) when an update can start now; else why not, and the process in the way."""
     if tenant.status != TenantStatus.ACTIVE or tenant.tenant_organization_id is None:
         return not_active_reason(tenant), None
-    busy = unfinished_process(tenant)
+    busy = lifecycle.unfinished_for(tenant)
     if busy is not None:
-        return busy_reason(busy), busy
+        return lifecycle.busy_reason(busy), busy
     return "", None
 
 
@@ -104,44 +73,21 @@ def start(
     )
     if tenant is None:
         return UpdateResult(refused="The tenant reseller does not exist.")
-    # Lock the tenant row while it is Active: a concurrent start waits here until we commit,
-    # then sees our process as unfinished.
-    locked = db.session.execute(
-        update(TenantReseller)
-        .where(
-            TenantReseller.id == tenant.id,
-            TenantReseller.status == TenantStatus.ACTIVE,
-            TenantReseller.tenant_organization_id.is_not(None),
-        )
-        .values(status=TenantStatus.ACTIVE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not locked:
-        db.session.rollback()
-        db.session.refresh(tenant)
+    if tenant.status != TenantStatus.ACTIVE or tenant.tenant_organization_id is None:
         return UpdateResult(refused=not_active_reason(tenant))
-    if (busy := unfinished_process(tenant)) is not None:
-        db.session.rollback()
-        return UpdateResult(refused=busy_reason(busy), busy=busy)
-
     account = db.session.get(Account, tenant.account_id)
-    process = Process(
-        organization_id=organization_id,
-        kind=UPDATE_KIND,
-        name=process_name(req.mode, account),
-        tenant_reseller_id=tenant.id,
-        created_by_id=actor.id if actor else None,
-        attempt_limit=current_app.config["PROCESS_MAX_ATTEMPTS"],
-        params={**req.params, "price_list_id": tenant.price_list_id},
-    )
-    process.tasks = [
-        ProcessTask(position=i, step=step.key, title=step.title)
-        for i, step in enumerate(
-            steps_for(req.mode, req.overwrite_sell_prices, req.overwrite_names), start=1
+    try:
+        process = lifecycle.prepare(
+            ProcessKind.UPDATE,
+            organization_id=organization_id,
+            name=process_name(req.mode, account),
+            steps=steps_for(req.mode, req.overwrite_sell_prices, req.overwrite_names),
+            actor=actor,
+            tenant=tenant,
+            params={**req.params, "price_list_id": tenant.price_list_id},
         )
-    ]
-    db.session.add(process)
-    db.session.flush()
+    except ProcessRefused as refused:
+        return UpdateResult(refused=str(refused), busy=refused.busy)
     options = [
         label
         for label, on in (
@@ -161,7 +107,8 @@ def start(
         after=process.params,
         process_id=process.id,
     )
-    db.session.commit()
-    # Commit, then enqueue: the worker must find the rows the job points at.
-    enqueued = enqueue_process(process.id) is not None
-    return UpdateResult(process=process, enqueued=enqueued)
+    try:
+        launched = lifecycle.start(process)  # commit, then enqueue
+    except ProcessRefused as refused:
+        return UpdateResult(refused=str(refused), busy=refused.busy)
+    return UpdateResult(process=process, enqueued=launched.enqueued)

@@ -7,11 +7,13 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from jobs.queueing import QUEUE_DOWN_MESSAGE
 from webapp.extensions import db
-from webapp.models import Account, Organization, Process, TenantReseller, User
+from webapp.htmx import is_htmx
+from webapp.models import Account, Organization, TenantReseller, User
 from webapp.scoping import org_id, require_distributor
 from webapp.services import audit, creation, readiness, regional
+from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
+from webapp.services.processes.listing import ProcessFilter, process_page
 from webapp.tenants.forms import CreateTenantForm
 
 bp = Blueprint("tenants", __name__)
@@ -120,17 +122,18 @@ def index():
     return render_template("tenants/list.html", rows=rows, tab="list")
 
 
-def _processes(tenant_id: int | None = None):
-    stmt = Process.in_org(org_id()).order_by(Process.created_at.desc(), Process.id.desc())
-    if tenant_id is not None:
-        stmt = stmt.where(Process.tenant_reseller_id == tenant_id)
-    return db.session.scalars(stmt.limit(500)).all()
+def _process_page(tenant_id: int | None = None):
+    return process_page(org_id(), ProcessFilter.from_args(request.args), tenant_id)
 
 
 @bp.get("/tenant-resellers/processes")
 def processes():
-    """The module-wide Processes tab: Process Name, Status, Progress, Creation date."""
-    return render_template("tenants/processes.html", processes=_processes(), tab="processes")
+    """The module-wide Processes tab: Process Name, Status, Progress, Creation date; live
+    while any process shown is unfinished."""
+    page, list_url = _process_page(), url_for("tenants.processes")
+    if is_htmx():
+        return render_template("tenants/_process_rows.html", page=page, list_url=list_url)
+    return render_template("tenants/processes.html", page=page, list_url=list_url, tab="processes")
 
 
 def _tenant_context(tenant_id: int) -> dict:
@@ -159,8 +162,8 @@ def _tenant_context(tenant_id: int) -> dict:
 def view(tenant_id: int):
     """Basic Information: Client ID, status, edition, regional settings, Separate Invoices."""
     context = _tenant_context(tenant_id)
-    latest = _processes(tenant_id)
-    return render_template("tenants/view.html", tab="basic", latest=latest[:1], **context)
+    latest = _process_page(tenant_id).rows[:1]
+    return render_template("tenants/view.html", tab="basic", latest=latest, **context)
 
 
 @bp.post("/tenant-resellers/<int:tenant_id>/separate-invoices")
@@ -193,8 +196,12 @@ def set_separate_invoices(tenant_id: int):
 def tenant_processes(tenant_id: int):
     """This tenant reseller's processes."""
     context = _tenant_context(tenant_id)
+    page = _process_page(tenant_id)
+    list_url = url_for("tenants.tenant_processes", tenant_id=tenant_id)
+    if is_htmx():
+        return render_template("tenants/_process_rows.html", page=page, list_url=list_url)
     return render_template(
-        "tenants/view.html", tab="processes", processes=_processes(tenant_id), **context
+        "tenants/view.html", tab="processes", page=page, list_url=list_url, **context
     )
 
 

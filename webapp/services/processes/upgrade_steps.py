@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from jobs.context import StepContext, StepFailure
-from jobs.steps import Step, register
 from webapp.extensions import db
 from webapp.models import (
     Organization,
@@ -18,6 +16,9 @@ from webapp.models import (
     SubscriptionStatus,
 )
 from webapp.services import backordering
+from webapp.services.processes.context import StepContext
+from webapp.services.processes.errors import StepFailure
+from webapp.services.processes.step import Step
 
 
 def copy_customers(ctx: StepContext) -> str:
@@ -114,4 +115,3 @@ UPGRADE_STEPS = [
     Step("transfer_subscriptions", "Transfer Subscriptions", transfer_subscriptions),
     Step("activate_back_ordering", "Activate back ordering", activate_back_ordering),
 ]
-register(UPGRADE_STEPS)

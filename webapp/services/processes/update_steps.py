@@ -10,22 +10,19 @@ products change. A Partial update has only the compare and the price tasks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
-from sqlalchemy import Executable, Select, and_, exists, func, literal, select, update
+from sqlalchemy import Select, and_, exists, func, literal, select, update
 from sqlalchemy.orm import aliased
 
-from jobs import chaos
-from jobs.batch_copy import insert_ignoring_duplicates, next_batch
-from jobs.context import StepContext, StepFailure
-from jobs.steps import Step, register
 from webapp.extensions import db
 from webapp.models import PriceList, PriceListItem, Product, TenantStatus, utcnow
 from webapp.models.base import UTCDateTime
+from webapp.services.processes.batches import Pass, count, insert_ignoring_duplicates, run_passes
+from webapp.services.processes.context import StepContext
+from webapp.services.processes.errors import StepFailure
+from webapp.services.processes.step import Step
 
-UPDATE_KIND = "update_tenant"
 FULL, PARTIAL = "full", "partial"
 
 
@@ -129,68 +126,8 @@ def scope_for(ctx: StepContext) -> Scope:
     )
 
 
-def count(keys: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(keys.subquery()))
-
-
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
-
-
-# --- Applying differences in batches ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One kind of difference: its pending keys and the statement for a range of them."""
-
-    name: str
-    pending: Select
-    statement: Callable[[int, int], Executable]
-
-
-def apply_in_batches(ctx: StepContext, passes: list[Pass], noun: str) -> dict[str, int]:
-    """Apply each pass to its pending keys, `COPY_BATCH_SIZE` keys at a time; returns the
-    rows each pass changed, counting those of an earlier, interrupted run of this task.
-
-    A batch's changes, its progress and its running count (kept in the process's params)
-    commit together at the checkpoint, so a re-run starts from what is still pending and
-    its message counts everything this task changed. Keys are walked in order within a
-    run, so a key that the statement cannot change (a clashing SKU) is tried once."""
-    size = current_app.config["COPY_BATCH_SIZE"]
-    key = ctx.task.step
-    applied = dict.fromkeys((p.name for p in passes), 0)
-    applied.update((ctx.process.params or {}).get("applied", {}).get(key, {}))
-    pending = [count(p.pending) for p in passes]
-    done, total = 0, sum(pending)
-
-    def report() -> None:
-        ctx.progress(done, total, f"{done:,} of {total:,} {noun}")
-        params = dict(ctx.process.params or {})
-        params["applied"] = {**params.get("applied", {}), key: dict(applied)}
-        ctx.process.params = params  # a new dict, so that the JSON column is written
-
-    report()
-    number = 0
-    for p in passes:
-        after = None
-        while True:
-            first, last, found = next_batch(p.pending, after, size)
-            if not found:
-                break
-            number += 1
-            changed = db.session.execute(
-                p.statement(first, last), execution_options={"preserve_rowcount": True}
-            ).rowcount
-            chaos.point(f"{key}:batch-uncommitted:{number}")
-            after, done = last, done + found
-            applied[p.name] += changed if changed >= 0 else found
-            report()
-            if done < total:
-                ctx.checkpoint()
-                chaos.point(f"{key}:batch-committed:{number}")
-    ctx.progress(total, total)  # a difference that vanished meanwhile needs no work
-    return applied
 
 
 # --- The steps ------------------------------------------------------------------------------
@@ -279,7 +216,7 @@ def copy_new_products(ctx: StepContext) -> str:
         )
         return insert_ignoring_duplicates(Product.__table__, columns, source)
 
-    copied = apply_in_batches(ctx, [Pass("new", scope.new_items(), statement)], "new products")
+    copied = run_passes(ctx, [Pass("new", scope.new_items(), statement)], "new products")
     # ON CONFLICT also skips a product whose SKU the tenant already uses for its own product.
     own = aliased(Product)
     clashes = db.session.scalars(
@@ -374,7 +311,7 @@ def update_sell_prices(ctx: StepContext) -> str:
             rows,
         )
 
-    applied = apply_in_batches(
+    applied = run_passes(
         ctx, [Pass("changed", to_change, change), Pass("added", to_add, add)], "sell prices"
     )
     return (
@@ -408,9 +345,7 @@ def update_cost_prices(ctx: StepContext) -> str:
             .values(cost_price=retail, cost_currency=scope.currency)
         )
 
-    applied = apply_in_batches(
-        ctx, [Pass("changed", scope.price_changes(), statement)], "cost prices"
-    )
+    applied = run_passes(ctx, [Pass("changed", scope.price_changes(), statement)], "cost prices")
     return f"{plural(applied['changed'], 'cost price')} updated to the new retail prices."
 
 
@@ -438,7 +373,7 @@ def mark_discontinued(ctx: StepContext) -> str:
 
         return statement
 
-    applied = apply_in_batches(
+    applied = run_passes(
         ctx,
         [Pass("marked", scope.gone(), setting(True)), Pass("back", scope.back(), setting(False))],
         "products",
@@ -472,9 +407,7 @@ def update_product_names(ctx: StepContext) -> str:
             .values(name=new_name)
         )
 
-    applied = apply_in_batches(
-        ctx, [Pass("renamed", scope.name_changes(), statement)], "product names"
-    )
+    applied = run_passes(ctx, [Pass("renamed", scope.name_changes(), statement)], "product names")
     return f"{plural(applied['renamed'], 'product name')} set to the distributor's name."
 
 
@@ -499,6 +432,3 @@ def steps_for(mode: str, overwrite_sell_prices: bool, overwrite_names: bool) -> 
     if overwrite_names:
         wanted.add("update_product_names")
     return [step for step in UPDATE_STEPS if step.key in wanted]
-
-
-register(UPDATE_STEPS)

@@ -2,7 +2,8 @@
 
 At the named point the work-horse writes its pid to the file TRBSS_CHAOS_MARKER and waits
 while that file exists: the test either SIGKILLs the worker and its horse at exactly that
-moment (a real crash, not a mock) or removes the file to let the job go on."""
+moment (a real crash, not a mock) or removes the file to let the job go on. It lives with the
+engine (not in jobs/) because the runner and the batch engine call it."""
 
 from __future__ import annotations
 

@@ -1,19 +1,14 @@
-"""The creation pipeline's steps. Each is small and idempotent: run twice, or again after a
-crash halfway, it leaves the same rows as running once. The runner commits a step's last
-work together with its task's Completed status."""
+"""The steps of a tenant reseller's creation. Each is small and idempotent: run twice, or
+again after a crash halfway, it leaves the same rows as running once. The runner commits a
+step's last work together with its task's Completed status."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, literal, select
 
-from jobs.batch_copy import copy_in_batches, insert_ignoring_duplicates
-from jobs.context import StepContext, StepFailure
 from webapp.extensions import db
 from webapp.models import (
     Account,
@@ -32,6 +27,10 @@ from webapp.models.base import UTCDateTime
 from webapp.models.organization import Role
 from webapp.services import readiness
 from webapp.services.client_ids import new_client_id
+from webapp.services.processes.batches import copy_in_batches, insert_ignoring_duplicates
+from webapp.services.processes.context import StepContext
+from webapp.services.processes.errors import StepFailure
+from webapp.services.processes.step import Step
 
 
 def check_prerequisites(ctx: StepContext) -> str:
@@ -39,14 +38,11 @@ def check_prerequisites(ctx: StepContext) -> str:
     tenant = ctx.tenant
     account = db.session.get(Account, tenant.account_id)
     check = readiness.evaluate(account, tenant.price_list_id)
-    chosen = check.check_for(tenant.price_list_id)
-    problems = [item.reason for item in check.failures]
-    if chosen is not None and not chosen.ready:
-        problems += [f"{chosen.price_list.name}: {e}." for e in chosen.exclusions]
+    problems = check.problems_for(tenant.price_list_id)
     if problems:
         raise StepFailure(
             "The account is no longer ready: "
-            + " ".join(dict.fromkeys(problems))
+            + " ".join(problems)
             + " Fix this on the account page, then retry the process."
         )
     ctx.progress(len(check.items), len(check.items))
@@ -155,9 +151,7 @@ def copy_products(ctx: StepContext) -> str:
         )
         return insert_ignoring_duplicates(Product.__table__, columns, source)
 
-    total = copy_in_batches(
-        ctx, item_ids, current_app.config["COPY_BATCH_SIZE"], statement, "products"
-    )
+    total = copy_in_batches(ctx, item_ids, statement, "products")
     return f"{total:,} products copied with their cost prices."
 
 
@@ -194,9 +188,7 @@ def create_price_list(ctx: StepContext) -> str:
             source,
         )
 
-    total = copy_in_batches(
-        ctx, source_keys, current_app.config["COPY_BATCH_SIZE"], statement, "prices"
-    )
+    total = copy_in_batches(ctx, source_keys, statement, "prices")
     return f"Price list {name} created with {total:,} prices."
 
 
@@ -269,36 +261,13 @@ def activate(ctx: StepContext) -> str:
     return f"Tenant reseller active with {count:,} products. Client ID {org.display_client_id}."
 
 
-@dataclass(frozen=True)
-class Step:
-    key: str
-    title: str
-    run: Callable[[StepContext], str]
-
-
 CREATION_STEPS: list[Step] = [
     Step("check_prerequisites", "Check prerequisites", check_prerequisites),
     Step("create_organization", "Create organization and Client ID", create_organization),
     Step("create_administrator", "Create administrator", create_administrator),
-    Step("copy_products", "Copy products and prices", copy_products),
-    Step("create_price_list", "Create default price list", create_price_list),
+    Step("copy_products", "Copy products and prices", copy_products, per_item=True),
+    Step("create_price_list", "Create default price list", create_price_list, per_item=True),
     Step("setup_provisioning", "Set up provisioning platforms", setup_provisioning),
     Step("create_storefront", "Create storefront", create_storefront),
     Step("activate", "Activate tenant reseller", activate),
 ]
-# Every step of every kind of process, by key: other modules (Update Tenant, the lite
-# upgrade) add theirs with register(); task rows name their step by this key.
-STEPS_BY_KEY: dict[str, Step] = {}
-
-
-def register(steps: list[Step]) -> None:
-    for step in steps:
-        if STEPS_BY_KEY.get(step.key, step) is not step:
-            raise ValueError(f"two steps are named {step.key!r}")
-        STEPS_BY_KEY[step.key] = step
-
-
-register(CREATION_STEPS)
-
-# Update Tenant registers its steps with the same registry (the worker imports this module).
-import jobs.update_steps  # noqa: E402, F401

@@ -1,25 +1,15 @@
-"""What a running step sees: the process, its task, and a commit that proves ownership."""
+"""What a running step sees: its process and task, progress, and a commit that proves the
+job still owns the process (and beats its heart)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import Process, ProcessTask, TenantReseller, utcnow
-
-
-class StepFailure(Exception):
-    """A failure a person can act on; its message is shown on the process page."""
-
-
-class LostClaim(Exception):
-    """Another job now owns this process (ours was presumed dead); stop without writing."""
-
-
-class CancelRequested(Exception):
-    """Staff asked to stop this process; raised at the next safe point."""
+from webapp.services.processes.errors import CancelRequested, LostClaim
 
 
 @dataclass
@@ -29,14 +19,28 @@ class StepContext:
     runner_token: str
 
     @property
-    def tenant(self) -> TenantReseller:
+    def tenant(self) -> TenantReseller | None:
+        if self.process.tenant_reseller_id is None:
+            return None
         return db.session.get(TenantReseller, self.process.tenant_reseller_id)
+
+    @property
+    def params(self) -> dict:
+        return self.process.params or {}
 
     def progress(self, done: int, total: int, message: str = "") -> None:
         self.task.items_done = done
         self.task.items_total = total
         if message:
             self.task.message = message
+
+    @property
+    def state(self) -> dict:
+        """The step's own bookkeeping (batch cursors, counts), committed with its work."""
+        return dict(self.task.state or {})
+
+    def save_state(self, **values) -> None:
+        self.task.state = {**(self.task.state or {}), **values}  # a new dict: JSON is written
 
     def commit(self) -> None:
         """Commit this step's work together with its progress and the process heartbeat.
@@ -56,8 +60,5 @@ class StepContext:
     def checkpoint(self) -> None:
         """A safe point between batches: commit, then honour a staff Stop."""
         self.commit()
-        cancel = db.session.scalar(
-            db.select(Process.cancel_requested).where(Process.id == self.process.id)
-        )
-        if cancel:
+        if db.session.scalar(select(Process.cancel_requested).where(Process.id == self.process.id)):
             raise CancelRequested()

@@ -1,0 +1,31 @@
+"""The kinds of process. The value is what the `process.kind` column stores."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ProcessKind(StrEnum):
+    CREATION = "create_tenant_reseller"
+    UPDATE = "update_tenant"
+    LITE_UPGRADE = "upgrade_lite"
+    BACK_ORDERING_ACTIVATION = "activate_back_ordering"
+    PRICE_MARKUP = "price_markup"
+    CURRENCY_CHANGE = "currency_change"
+    INVOICE_RUN = "invoice_run"
+
+    @property
+    def label(self) -> str:
+        """How the Processes tab's Kind filter names it."""
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    ProcessKind.CREATION: "Create Tenant Reseller",
+    ProcessKind.UPDATE: "Update Tenant",
+    ProcessKind.LITE_UPGRADE: "Upgrade lite reseller",
+    ProcessKind.BACK_ORDERING_ACTIVATION: "Activate back ordering",
+    ProcessKind.PRICE_MARKUP: "Price list markup",
+    ProcessKind.CURRENCY_CHANGE: "Currency change",
+    ProcessKind.INVOICE_RUN: "Invoice run",
+}
