@@ -17,6 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Worker
+from rq.scheduler import RQScheduler
 
 from jobs import reaper
 from jobs.connection import all_queues, get_redis
@@ -29,8 +30,44 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 MAX_WAIT = 30.0
 
 
+class WorkerBoundScheduler(RQScheduler):
+    """RQ's scheduler (it runs retries with intervals), stopping when the worker that started
+    it is gone: a SIGKILLed worker must not leave an orphan scheduler behind."""
+
+    def start(self):
+        self._worker_pid = os.getpid()
+        return super().start()
+
+    def heartbeat(self):
+        if os.getppid() != getattr(self, "_worker_pid", os.getppid()):
+            self.log.info("Scheduler: its worker is gone; stopping")
+            self.request_stop()
+        super().heartbeat()
+
+
 class ProcessWorker(Worker):
     """An RQ worker that also runs our reaper on RQ's periodic maintenance tick."""
+
+    def _start_scheduler(self, burst=False, logging_level="INFO", *args, **kwargs):
+        # RQ's own method, with our scheduler class: it builds an RQScheduler by name.
+        self.scheduler = WorkerBoundScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if burst:
+            try:
+                self.scheduler.register_birth()
+                self.scheduler.enqueue_scheduled_jobs()
+            finally:
+                self.scheduler.release_locks()
+                self.scheduler.register_death()
+        else:
+            self.scheduler.start()
 
     def main_work_horse(self, job, queue):
         # The forked horse must not reuse the parent's pooled database connections.

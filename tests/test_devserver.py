@@ -162,3 +162,67 @@ def test_sigterm_stops_web_worker_and_embedded_redis(tmp_path):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         proc.wait()
+
+
+def _workers_of(devserver: int) -> list[int]:
+    """The dev server's worker children (not their schedulers, which are their children)."""
+    found = []
+    for pid in _all_pids():
+        info = _stat(pid)
+        if info is None or info[0] != devserver or info[1] == "Z":
+            continue
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            if (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")[-2:-1] == [b"worker"]:
+                found.append(pid)
+    return found
+
+
+def test_a_killed_worker_is_started_again(tmp_path):
+    """`make run` restarts a worker that dies (SIGKILL), with a message, instead of stopping
+    the web server and Redis with it; SIGTERM still stops everything afterwards."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(
+        INSTANCE_PATH=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path}/run.sqlite3",
+        PORT=str(port),
+    )
+    _run_flask(env, "db", "upgrade")
+    log_path = tmp_path / "devserver.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "webapp.devserver"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for_login(port, proc, log_path, timeout=60)
+        [first] = _workers_of(proc.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        restarted: list[int] = []
+        while time.monotonic() < deadline and not restarted:
+            restarted = [p for p in _workers_of(proc.pid) if p != first]
+            time.sleep(0.2)
+        assert restarted, f"no new worker after SIGKILL:\n{log_path.read_text()}"
+        assert proc.poll() is None and _login_status(port) == 200
+        assert "starting a new one" in log_path.read_text()
+    finally:
+        tree = _process_tree(proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        finally:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and any(_alive(p, s) for p, s in tree.items()):
+                time.sleep(0.1)
+            left = [pid for pid, start in tree.items() if _alive(pid, start)]
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    assert left == [], f"still running after SIGTERM: {left}"

@@ -42,7 +42,7 @@ def test_metrics_after_a_creation(app, demo, auth, client, run_jobs):
     submit_creation(client, app)
     queued = client.get("/metrics").get_data(as_text=True)
     assert 'trbss_processes{status="Queued"} 1.0' in queued
-    assert "trbss_queue_depth{queue=\"processes\"} 1.0" in queued, queued
+    assert 'trbss_queue_depth{queue="processes"} 1.0' in queued, queued
     run_jobs()
     text = client.get("/metrics").get_data(as_text=True)
     assert 'trbss_processes{status="Completed"} 1.0' in text

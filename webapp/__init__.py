@@ -13,12 +13,12 @@ from webapp.config import INSTANCE_DIR, PROJECT_ROOT, Settings
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """SQLite: WAL so readers never wait for the worker's batch writes, a busy timeout so
-    concurrent writers queue instead of failing, and enforced foreign keys."""
+    """SQLite: WAL so readers never wait for the worker's batch writes, and enforced foreign
+    keys. (The busy timeout, so that concurrent writers queue instead of failing, is the
+    driver's `timeout`, set from SQLITE_BUSY_TIMEOUT_MS in create_app.)"""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -43,6 +43,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault(
+            "timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
+        )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -117,6 +117,8 @@ class Settings:
             "MAINTENANCE_INTERVAL": self.maintenance_interval,
             "JOB_MONITORING_INTERVAL": env_int("JOB_MONITORING_INTERVAL", 10),
             "JOB_TIMEOUT": self.job_timeout,
+            # How long a SQLite writer waits for another's lock before giving up.
+            "SQLITE_BUSY_TIMEOUT_MS": env_int("SQLITE_BUSY_TIMEOUT_MS", 30000),
             # Links in emails are absolute: https://bss.example.com (no trailing slash needed).
             "BASE_URL": env_str("BASE_URL", ""),
             "MAIL_SERVER": self.mail_server,

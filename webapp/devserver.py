@@ -1,6 +1,8 @@
 """`make run`: an embedded Redis (unless REDIS_URL is set), one RQ worker and the web server.
 
-Ctrl-C or SIGTERM stops every child, the embedded redis-server last, so nothing is orphaned."""
+A worker that dies is started again, after a back-off that grows while it keeps dying (a
+process supervisor does this in production). Ctrl-C or SIGTERM stops every child, the
+embedded redis-server last, so nothing is orphaned."""
 
 from __future__ import annotations
 
@@ -16,6 +18,42 @@ from webapp.config import INSTANCE_DIR, Settings
 
 children: list[subprocess.Popen] = []
 stopping = False
+# A worker that ran this long before dying was healthy: its next restart waits the least.
+HEALTHY_SECONDS = 60
+MAX_BACKOFF = 30.0
+
+
+class Supervised:
+    """A worker we restart when it dies, waiting longer each time it dies young."""
+
+    def __init__(self, command: list[str], env: dict):
+        self.command, self.env = command, env
+        self.backoff = 1.0
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        self.started_at = time.monotonic()
+        process = subprocess.Popen(self.command, env=self.env)
+        children.append(process)
+        return process
+
+    def check(self) -> None:
+        """Restart the worker if it died (called every half second)."""
+        code = self.process.poll()
+        if code is None or stopping:
+            return
+        children.remove(self.process)
+        lived = time.monotonic() - self.started_at
+        self.backoff = 1.0 if lived > HEALTHY_SECONDS else min(self.backoff * 2, MAX_BACKOFF)
+        print(
+            f"The worker (pid {self.process.pid}) exited with code {code} after {lived:.0f} s; "
+            f"starting a new one in {self.backoff:.0f} s.",
+            flush=True,
+        )
+        time.sleep(self.backoff)
+        if not stopping:
+            self.process = self._start()
+            print(f"New worker started (pid {self.process.pid}).", flush=True)
 
 
 def _stop(*_args) -> None:
@@ -59,26 +97,24 @@ def main(argv: list[str] | None = None) -> int:
             env["REDIS_URL"] = redis.url
             print(f"Embedded Redis at {redis.url}", flush=True)
         python = sys.executable
-        for _ in range(args.workers):
-            children.append(
-                subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"], env=env)
-            )
+        workers = [
+            Supervised([python, "-m", "flask", "--app", "wsgi", "worker"], env)
+            for _ in range(args.workers)
+        ]
         if args.gunicorn:
             env.setdefault("WEB_CONCURRENCY", "2")
-            children.append(
-                subprocess.Popen(
-                    [
-                        python,
-                        "-m",
-                        "gunicorn",
-                        "-c",
-                        "gunicorn.conf.py",
-                        "--bind",
-                        f"127.0.0.1:{settings.port}",
-                        "wsgi:app",
-                    ],
-                    env=env,
-                )
+            web = subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "gunicorn.conf.py",
+                    "--bind",
+                    f"127.0.0.1:{settings.port}",
+                    "wsgi:app",
+                ],
+                env=env,
             )
         else:
             flask_run = [
@@ -90,9 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 "--no-reload",
                 "--no-debugger",
             ]
-            children.append(
-                subprocess.Popen([python, "-m", "flask", "--app", "wsgi", *flask_run], env=env)
-            )
+            web = subprocess.Popen([python, "-m", "flask", "--app", "wsgi", *flask_run], env=env)
+        children.append(web)
         password = "the DEMO_PASSWORD you set" if os.environ.get("DEMO_PASSWORD") else "admin"
         print(
             f"\n  Tenant Reseller BSS: http://127.0.0.1:{settings.port}/login\n"
@@ -100,9 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             "  Ctrl-C stops the web server, the worker and the embedded Redis.\n",
             flush=True,
         )
-        while all(child.poll() is None for child in children):
+        while web.poll() is None:
+            for worker in workers:
+                worker.check()
             time.sleep(0.5)
-        print("A child process exited; stopping the others.", flush=True)
+        print("The web server exited; stopping the worker.", flush=True)
         return 1
     except KeyboardInterrupt:
         return 0

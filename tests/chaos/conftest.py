@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from jobs.embedded_redis import EmbeddedRedis
 from webapp.extensions import db
 from webapp.models import (
     Account,
@@ -74,13 +75,19 @@ class Workers:
         self.horses: list[int] = []
         self.logs = []
 
-    def start(self, pause_at: str | None = None, redis_url: str | None = None) -> subprocess.Popen:
+    def start(
+        self,
+        pause_at: str | None = None,
+        redis_url: str | None = None,
+        extra_env: dict | None = None,
+    ) -> subprocess.Popen:
         env = {
             **os.environ,
             **CHAOS_SETTINGS,
             "DATABASE_URL": self.database_url,
             "REDIS_URL": redis_url or self.redis_url,
             "SECRET_KEY": "test-secret",
+            **(extra_env or {}),
         }
         env.pop("TRBSS_CHAOS_PAUSE_AT", None)
         if pause_at:
@@ -137,6 +144,28 @@ class Workers:
                 os.kill(horse, signal.SIGKILL)
         for log in self.logs:
             log.close()
+
+    def log_text(self) -> str:
+        for log in self.logs:
+            log.flush()
+        return "".join(
+            (self.tmp_path / f"worker-{n}.log").read_text() for n in range(len(self.logs))
+        )
+
+
+@pytest.fixture
+def own_redis(app, tmp_path):
+    """A Redis of this test's own, which it may stop and restart; the app is pointed at it."""
+    server = EmbeddedRedis(tmp_path / "redis").start()
+    original = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = server.url
+    app.extensions["redis_connection"] = None
+    try:
+        yield server
+    finally:
+        app.config["REDIS_URL"] = original
+        app.extensions["redis_connection"] = None
+        server.stop()
 
 
 @pytest.fixture

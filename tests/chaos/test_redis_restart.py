@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from jobs.embedded_redis import EmbeddedRedis
 from tests.chaos.conftest import (
     expected_snapshot,
     submit_northwind,
@@ -16,21 +15,6 @@ from webapp.extensions import db
 from webapp.models import Process
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def own_redis(app, tmp_path):
-    """A Redis of this test's own, which it may restart; the app is pointed at it."""
-    server = EmbeddedRedis(tmp_path / "redis").start()
-    original = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = server.url
-    app.extensions["redis_connection"] = None
-    try:
-        yield server
-    finally:
-        app.config["REDIS_URL"] = original
-        app.extensions["redis_connection"] = None
-        server.stop()
 
 
 def test_redis_restart_while_a_job_runs(app, demo, workers, own_redis):

@@ -5,6 +5,7 @@ the message a person reads when a step crashes)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 
@@ -45,7 +46,8 @@ class ProcessRunner:
             return self._run()
         except Exception as exc:
             if is_transient(exc):
-                db.session.rollback()
+                with contextlib.suppress(Exception):  # the connection may be gone too
+                    db.session.rollback()
                 log.warning(
                     "job %s: process %s paused, the database is unavailable: %s",
                     self.job_id,
