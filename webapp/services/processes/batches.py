@@ -13,6 +13,7 @@ first starts, so progress and the final message count everything the task did ac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,10 +68,20 @@ def run_passes(
         state = {"total": sum(count(p.pending) for p in passes), "done": 0, "passes": {}}
     total, done = state["total"], state["done"]
     cursors = {p.name: dict(state["passes"].get(p.name, {})) for p in passes}
+    # The time the batches took and the rows they did (the counting before the first batch
+    # left out): the pace the estimate of time remaining goes by.
+    spent, rows = state.get("batch_seconds", 0.0), state.get("batch_rows", 0)
 
     def save(message: str) -> None:
         ctx.progress(min(done, total), total, message)
-        ctx.save_state(total=total, done=done, passes={k: dict(v) for k, v in cursors.items()})
+        ctx.save_state(
+            total=total,
+            done=done,
+            passes={k: dict(v) for k, v in cursors.items()},
+            batch_seconds=spent,
+            batch_rows=rows,
+            seconds_per_item=spent / rows if rows else None,
+        )
 
     save(f"{min(done, total):,} of {total:,} {noun}")
     number = 0
@@ -78,6 +89,7 @@ def run_passes(
         cursor = cursors[p.name]
         cursor.setdefault("changed", 0)
         while not cursor.get("finished"):
+            began = time.monotonic()
             first, last, found = next_batch(p.pending, cursor.get("after"), size)
             if not found:
                 cursor["finished"] = True
@@ -92,6 +104,8 @@ def run_passes(
             done += found
             save(f"{min(done, total):,} of {total:,} {noun}")
             ctx.checkpoint()
+            # The batch's whole cost, its commit included; saved with the next batch.
+            spent, rows = spent + time.monotonic() - began, rows + found
             chaos.point(f"{ctx.task.step}:batch-committed:{number}")
         save(f"{min(done, total):,} of {total:,} {noun}")
     # Rows that vanished or were done meanwhile need no work: the task is whole.

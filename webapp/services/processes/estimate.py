@@ -17,7 +17,9 @@ from webapp.models import Process, ProcessTask, TaskStatus, utcnow
 from webapp.services.processes.registry import STEPS
 
 HISTORY_PER_STEP = 20
-UNKNOWN_STEP_SECONDS = 0.5  # a step never seen before and not working through items
+# A step never seen before that does not work through items: like the small steps this
+# process has finished already, or this when it has finished none.
+UNKNOWN_STEP_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,16 @@ def remaining(process: Process, known: dict[str, StepHistory] | None = None) -> 
     # item steps still to come when there is no history yet.
     own_rate = None
     running = next((t for t in unfinished if t.status == TaskStatus.RUNNING), None)
-    if running is not None and running.started_at and running.items_done and running.items_total:
-        own_rate = (now - running.started_at).total_seconds() / running.items_done
+    if running is not None and running.items_done and running.items_total:
+        own_rate = (running.state or {}).get("seconds_per_item")  # the batches' recent pace
+        if own_rate is None and running.started_at:
+            own_rate = (now - running.started_at).total_seconds() / running.items_done
+    small = [
+        t.duration_seconds
+        for t in tasks
+        if t.status == TaskStatus.COMPLETED and t.items_total <= 1 and t.duration_seconds
+    ]
+    unknown_step = median(small) if small else UNKNOWN_STEP_SECONDS
     total = 0.0
     for task in unfinished:
         step = STEPS.get(task.step)
@@ -104,7 +114,7 @@ def remaining(process: Process, known: dict[str, StepHistory] | None = None) -> 
         elif hist is not None:
             estimate = hist.seconds
         else:
-            estimate = UNKNOWN_STEP_SECONDS
+            estimate = unknown_step
         if task is running and task.items_total:
             estimate *= 1 - task.items_done / task.items_total
         total += estimate
