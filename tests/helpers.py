@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_from
 from webapp.extensions import db
-from webapp.models import Account, PriceList
+from webapp.models import Account, PriceList, TenantReseller
 
 GOOD_PASSWORD = "correct-horse-battery"
 
@@ -57,3 +57,13 @@ def submit_creation(client, app, account="Northwind Cloud", **overrides):
     """GET the form (for its CSRF token), then POST it like a browser does."""
     token = open_creation_form(client, app, account)
     return post_creation(client, app, token, account, **overrides)
+
+
+def activate_back_ordering(app, tenant_id: int, run_jobs) -> None:
+    """Queue the activation process (as the confirmed form does) and run it on a worker."""
+    from webapp.services import backordering
+
+    with app.app_context():
+        tenant = db.session.get(TenantReseller, tenant_id)
+        backordering.start_activation(tenant, None)
+    run_jobs()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from jobs.queueing import enqueue_event
-from tests.helpers import submit_creation
+from tests.helpers import activate_back_ordering, submit_creation
 from webapp.extensions import db
 from webapp.models import (
     Account,
@@ -56,11 +56,8 @@ def _end_customer_orders(app, tenant_id: int, name="Buyer GmbH", quantity=3) -> 
         return order.lines[0].subscription_id
 
 
-def _activate(app, tenant_id: int) -> list[str]:
-    """Activate back-ordering; the names of the accounts copied down first."""
-    with app.app_context():
-        copied = backordering.activate(db.session.get(TenantReseller, tenant_id), None)
-        return [a.name for a in copied]
+def _activate(app, tenant_id: int, run_jobs) -> None:
+    activate_back_ordering(app, tenant_id, run_jobs)
 
 
 def _distributor_org(app) -> int:
@@ -78,7 +75,7 @@ def test_lite_reseller_activation_is_refused_until_its_subscriptions_are_copied_
     with app.app_context():
         tenant = db.session.get(TenantReseller, tenant_id)
         with pytest.raises(backordering.BackOrderingRefused, match="4 subscription"):
-            backordering.activate(tenant, None)
+            backordering.start_activation(tenant, None)
         assert db.session.get(TenantReseller, tenant_id).back_ordering_active is False
     page = client.get(f"/tenant-resellers/{tenant_id}/back-ordering/activate").get_data(
         as_text=True
@@ -100,8 +97,7 @@ def test_accounts_without_subscriptions_are_copied_down_first(app, demo, auth, c
             )
         )
         db.session.commit()
-    copied = _activate(app, tenant_id)
-    assert copied == ["Quiet Customer"]
+    _activate(app, tenant_id, run_jobs)
     with app.app_context():
         tenant = db.session.get(TenantReseller, tenant_id)
         assert tenant.back_ordering_active and tenant.back_ordering_activated_at
@@ -128,7 +124,10 @@ def test_activation_is_irreversible_and_confirmed(app, demo, auth, client, run_j
         data={"csrf_token": token, "confirm": "yes"},
         follow_redirects=True,
     )
-    assert "Back Ordering is active." in confirmed.get_data(as_text=True)
+    assert "Back Ordering activation is queued" in confirmed.get_data(as_text=True)
+    run_jobs()
+    page = client.get(f"/tenant-resellers/{tenant_id}/back-ordering").get_data(as_text=True)
+    assert "Active</span> since" in page
     again = client.post(
         f"/tenant-resellers/{tenant_id}/back-ordering/activate",
         data={"csrf_token": token, "confirm": "yes"},
@@ -150,7 +149,7 @@ def test_activation_is_irreversible_and_confirmed(app, demo, auth, client, run_j
 def test_first_paid_subscription_copies_the_customer_up_once(app, demo, auth, client, run_jobs):
     """Two orders of one end customer: one sub-customer, two subscriptions, two orders."""
     tenant_id = _make_tenant(app, auth, client, run_jobs)
-    _activate(app, tenant_id)
+    _activate(app, tenant_id, run_jobs)
     _end_customer_orders(app, tenant_id)
     run_jobs()
     _end_customer_orders(app, tenant_id, quantity=2)
@@ -182,7 +181,7 @@ def test_first_paid_subscription_copies_the_customer_up_once(app, demo, auth, cl
 def test_a_change_creates_an_order_and_updates_the_copy(app, demo, auth, client, run_jobs):
     """Quantity change and cancellation each make an order and update the copied subscription."""
     tenant_id = _make_tenant(app, auth, client, run_jobs)
-    _activate(app, tenant_id)
+    _activate(app, tenant_id, run_jobs)
     sub_id = _end_customer_orders(app, tenant_id)
     run_jobs()
     with app.app_context():
@@ -210,7 +209,7 @@ def test_a_change_creates_an_order_and_updates_the_copy(app, demo, auth, client,
 def test_separate_invoices_is_copied_at_copy_time(app, demo, auth, client, run_jobs):
     """Customers copied before a change keep the old value; later copies get the new one."""
     tenant_id = _make_tenant(app, auth, client, run_jobs)  # the form ticks Separate Invoices
-    _activate(app, tenant_id)
+    _activate(app, tenant_id, run_jobs)
     _end_customer_orders(app, tenant_id, name="Early Bird")
     run_jobs()
     with app.app_context():
@@ -235,7 +234,7 @@ def test_separate_invoices_is_copied_at_copy_time(app, demo, auth, client, run_j
 def test_an_event_delivered_twice_is_applied_once(app, demo, auth, client, run_jobs):
     """Applying the same event again, or queueing it twice, makes no second order."""
     tenant_id = _make_tenant(app, auth, client, run_jobs)
-    _activate(app, tenant_id)
+    _activate(app, tenant_id, run_jobs)
     sub_id = _end_customer_orders(app, tenant_id)
     with app.app_context():
         event = db.session.scalar(select(DomainEvent))
@@ -262,23 +261,65 @@ def test_an_event_delivered_twice_is_applied_once(app, demo, auth, client, run_j
         )
 
 
-def test_events_before_activation_are_not_propagated(app, demo, auth, client, run_jobs):
-    """While the reseller sets up, its orders are not billed to it."""
+def test_sales_before_activation_are_held_then_propagated_once(app, demo, auth, client, run_jobs):
+    """Sold before activation (and changed): held while the reseller sets up, listed on the
+    confirmation, then propagated by the activation as a New order for the first quantity and
+    a Change for the difference; a second delivery adds nothing."""
     tenant_id = _make_tenant(app, auth, client, run_jobs)
-    _end_customer_orders(app, tenant_id)
+    sub_id = _end_customer_orders(app, tenant_id, quantity=3)
+    with app.app_context():
+        commerce.change_quantity(db.session.get(Subscription, sub_id), 5)
+    run_jobs()
+    dist = _distributor_org(app)
+    with app.app_context():
+        assert set(db.session.scalars(select(DomainEvent.status))) == {"Held"}
+        assert db.session.scalar(select(func.count()).where(Order.organization_id == dist)) == 0
+    page = client.get(f"/tenant-resellers/{tenant_id}/back-ordering/activate")
+    text = page.get_data(as_text=True)
+    assert "Sold before activation" in text and "5 × Microsoft 365 Business Basic" in text
+    _activate(app, tenant_id, run_jobs)
+    with app.app_context():
+        assert set(db.session.scalars(select(DomainEvent.status))) == {"Processed"}
+        orders = db.session.scalars(
+            select(Order).where(Order.organization_id == dist).order_by(Order.id)
+        ).all()
+        assert [(o.kind, o.lines[0].quantity) for o in orders] == [("New", 3), ("Change", 2)]
+        assert orders[0].total == orders[0].lines[0].unit_price * 3
+        copy = db.session.scalar(
+            select(Subscription).where(Subscription.source_subscription_id == sub_id)
+        )
+        assert copy.quantity == 5 and copy.managed_by_reseller
+        for event in db.session.scalars(select(DomainEvent)):  # delivered again
+            event.status = "Pending"
+        db.session.commit()
+        backordering.propagate(sub_id)
+        assert db.session.scalar(select(func.count()).where(Order.organization_id == dist)) == 2
+        assert db.session.get(Subscription, copy.id).quantity == 5
+
+
+def test_a_cancellation_is_an_order_with_a_negative_amount(app, demo, auth, client, run_jobs):
+    """A cancellation reaches the distributor as -quantity × price, not as 0.00."""
+    tenant_id = _make_tenant(app, auth, client, run_jobs)
+    _activate(app, tenant_id, run_jobs)
+    sub_id = _end_customer_orders(app, tenant_id, quantity=2)
     run_jobs()
     with app.app_context():
-        assert db.session.scalar(select(DomainEvent.status)) == "Not propagated"
-        assert (
-            db.session.scalar(select(func.count()).where(Account.managed_by_reseller.is_(True)))
-            == 0
+        commerce.cancel(db.session.get(Subscription, sub_id))
+    run_jobs()
+    with app.app_context():
+        cancellation = db.session.scalar(
+            select(Order).where(
+                Order.organization_id == _distributor_org(app), Order.kind == "Cancellation"
+            )
         )
+        line = cancellation.lines[0]
+        assert line.quantity == -2 and cancellation.total == -2 * line.unit_price < 0
 
 
 def test_a_failing_event_is_visible_with_retry(app, demo, auth, client, run_jobs):
     """A product removed from the reseller's price list fails the event; staff can retry it."""
     tenant_id = _make_tenant(app, auth, client, run_jobs)
-    _activate(app, tenant_id)
+    _activate(app, tenant_id, run_jobs)
     with app.app_context():
         from webapp.models import PriceListItem
 
@@ -329,15 +370,23 @@ def test_a_failing_event_is_visible_with_retry(app, demo, auth, client, run_jobs
 
 
 def test_lite_upgrade_end_to_end(app, demo, auth, client, run_jobs):
-    """Contoso Lite: tenant created, customers and subscriptions copied, back-ordering on."""
+    """Contoso Lite: the upgrade asks for the same confirmation as activation (listing what
+    it transfers); then customers and subscriptions are copied, back-ordering is on, and the
+    distributor's originals are the copies: managed by the reseller (read-only, billed)."""
     tenant_id = _make_tenant(
         app, auth, client, run_jobs, "Contoso Lite", price_list_name="Partner USD"
     )
     page = client.get(f"/tenant-resellers/{tenant_id}/back-ordering").get_data(as_text=True)
     assert "Upgrade from lite reseller" in page
-    token = auth.token(f"/tenant-resellers/{tenant_id}/back-ordering")
-    response = client.post(
+    confirm = client.get(f"/tenant-resellers/{tenant_id}/upgrade-lite").get_data(as_text=True)
+    assert "cannot be undone" in confirm and "Adatum Corporation" in confirm
+    token = auth.token(f"/tenant-resellers/{tenant_id}/upgrade-lite")
+    unconfirmed = client.post(
         f"/tenant-resellers/{tenant_id}/upgrade-lite", data={"csrf_token": token}
+    )
+    assert unconfirmed.status_code == 400
+    response = client.post(
+        f"/tenant-resellers/{tenant_id}/upgrade-lite", data={"csrf_token": token, "confirm": "yes"}
     )
     assert response.status_code == 303
     run_jobs()
@@ -359,6 +408,8 @@ def test_lite_upgrade_end_to_end(app, demo, auth, client, run_jobs):
         ).all()
         assert len(subs) == 4 and all(s.source_subscription_id for s in subs)
         assert sorted(s.quantity for s in subs) == [3, 12, 25, 25]
+        originals = [db.session.get(Subscription, s.source_subscription_id) for s in subs]
+        assert all(o.managed_by_reseller and o.account.managed_by_reseller for o in originals)
         assert lite_upgrade.can_upgrade(tenant) is False
     process_page = client.get(f"/tenant-resellers/{tenant_id}/processes").get_data(as_text=True)
     assert "Upgrade lite reseller — Contoso Lite" in process_page
@@ -380,7 +431,7 @@ def test_lite_upgrade_end_to_end(app, demo, auth, client, run_jobs):
 def test_copied_records_are_read_only_for_the_distributor(app, demo, auth, client, run_jobs):
     """A sub-customer copied up by back-ordering cannot be edited, switched or synced (403)."""
     tenant_id = _make_tenant(app, auth, client, run_jobs)
-    _activate(app, tenant_id)
+    _activate(app, tenant_id, run_jobs)
     _end_customer_orders(app, tenant_id)
     run_jobs()
     with app.app_context():

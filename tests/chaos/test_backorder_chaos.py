@@ -23,8 +23,10 @@ def test_propagation_completes_after_the_worker_is_killed(
     run_jobs()
     with app.app_context():
         tenant = db.session.scalar(select(TenantReseller))
-        backordering.activate(tenant, None)
-        org_id = tenant.tenant_organization_id
+        backordering.start_activation(tenant, None)
+    run_jobs()
+    with app.app_context():
+        org_id = db.session.scalar(select(TenantReseller.tenant_organization_id))
         customer = commerce.sign_up(org_id, "Buyer", "buyer@example.com", "buyer-password-1", "EUR")
         price_list = db.session.scalar(PriceList.in_org(org_id))
         product = db.session.scalar(Product.in_org(org_id).limit(1))

@@ -138,7 +138,9 @@ def test_a_failed_event_is_retried_after_its_interval(app, demo, workers, run_jo
     wait_completed(app, process_id, timeout=10)
     with app.app_context():
         tenant = db.session.scalar(select(TenantReseller))
-        backordering.activate(tenant, None)
+        backordering.start_activation(tenant, None)
+    run_jobs()
+    with app.app_context():
         tenant = db.session.scalar(select(TenantReseller))
         org_id = tenant.tenant_organization_id
         copy = db.session.scalar(

@@ -129,37 +129,36 @@ def index(tenant_id: int):
     )
 
 
+def _confirm_page(tenant: TenantReseller, upgrade: bool, error: str = "", status: int = 200):
+    check = backordering.precheck(tenant) if tenant.tenant_organization_id else None
+    return render_template(
+        "backordering/confirm.html", tenant=tenant, check=check, upgrade=upgrade, error=error
+    ), status
+
+
 @bp.get("/back-ordering/activate")
 def confirm(tenant_id: int):
     """The confirmation page: activation is irreversible, so say exactly what will happen."""
-    tenant = _tenant(tenant_id)
-    check = backordering.precheck(tenant) if tenant.tenant_organization_id else None
-    return render_template("backordering/confirm.html", tenant=tenant, check=check)
+    return _confirm_page(_tenant(tenant_id), upgrade=False)
 
 
 @bp.post("/back-ordering/activate")
 def activate(tenant_id: int):
-    """Activate Back Ordering after the confirmation."""
+    """Queue the activation of Back Ordering after the confirmation."""
     tenant = _tenant(tenant_id)
     if request.form.get("confirm") != "yes":
-        check = backordering.precheck(tenant) if tenant.tenant_organization_id else None
-        return render_template(
-            "backordering/confirm.html",
-            tenant=tenant,
-            check=check,
-            error="Tick the box to confirm: activation cannot be undone.",
-        ), 400
+        return _confirm_page(tenant, False, "Tick the box to confirm: it cannot be undone.", 400)
     try:
-        copied = backordering.activate(tenant, current_user)
+        launched = backordering.start_activation(tenant, current_user)
     except backordering.BackOrderingRefused as refused:
         flash(str(refused), "warning")
         return redirect(url_for("backordering.index", tenant_id=tenant.id), code=303)
     flash(
-        "Back Ordering is active."
-        + (f" {len(copied)} account(s) were copied down first." if copied else ""),
+        "Back Ordering activation is queued: customers are copied, back ordering switched on, "
+        "then the reseller's earlier sales propagated. You can leave this page.",
         "success",
     )
-    return redirect(url_for("backordering.index", tenant_id=tenant.id), code=303)
+    return redirect(url_for("processes.view", process_id=launched.process.id), code=303)
 
 
 @bp.post("/back-ordering/events/<int:event_id>/retry")
@@ -177,10 +176,18 @@ def retry(tenant_id: int, event_id: int):
     return redirect(url_for("backordering.index", tenant_id=tenant.id), code=303)
 
 
+@bp.get("/upgrade-lite")
+def confirm_upgrade(tenant_id: int):
+    """The upgrade ends with back ordering on, for good: the same confirmation as activation."""
+    return _confirm_page(_tenant(tenant_id), upgrade=True)
+
+
 @bp.post("/upgrade-lite")
 def upgrade_lite(tenant_id: int):
-    """Start the upgrade of a lite reseller (a queued process)."""
+    """Start the upgrade of a lite reseller (a queued process) after the confirmation."""
     tenant = _tenant(tenant_id)
+    if request.form.get("confirm") != "yes":
+        return _confirm_page(tenant, True, "Tick the box to confirm: it cannot be undone.", 400)
     try:
         process = lite_upgrade.start(tenant, current_user)
     except lite_upgrade.UpgradeRefused as refused:

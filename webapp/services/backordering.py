@@ -2,16 +2,17 @@
 
 Activation is irreversible, so a pre-execution check runs first: every subscription of the
 reseller's customers in the distributor's BSS must already exist in the reseller's BSS, and
-customers without subscriptions that are missing there are copied down first. Once active,
-each paid subscription change in the reseller's BSS is applied in the distributor's BSS
-exactly once (propagation, below; jobs/backordering.py is its RQ entry point)."""
+customers without subscriptions that are missing there are copied down first. Activation is
+a queued process (services/processes/activation_steps.py): it also propagates what the
+reseller sold before it, so that nothing sold is left unbilled. Once active, each paid
+subscription change in the reseller's BSS is applied in the distributor's BSS exactly once
+(propagation, below; jobs/backordering.py is its RQ entry point)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +22,11 @@ from webapp.extensions import db
 from webapp.models import (
     Account,
     DomainEvent,
+    Notification,
     Order,
     OrderLine,
     Organization,
+    OutboxEmail,
     PriceListItem,
     Product,
     Subscription,
@@ -33,20 +36,25 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services import audit
-from webapp.services.processes import chaos
+from webapp.services import audit, mail
+from webapp.services.processes import ProcessKind, ProcessRefused, chaos, lifecycle
 
 log = logging.getLogger(__name__)
 
 
-class BackOrderingRefused(Exception):
-    """Why activation cannot happen now, in words for the staff member."""
+HELD = "Held"  # an event recorded while back-ordering is off: propagated at activation
+
+# Refusals, like every refusal of a process, say why and what to do.
+BackOrderingRefused = ProcessRefused
 
 
 @dataclass
 class Precheck:
     missing_subscriptions: list[Subscription] = field(default_factory=list)
     accounts_to_copy_down: list[Account] = field(default_factory=list)
+    # The reseller's paid subscriptions that the distributor does not have yet (sold before
+    # activation): activation propagates them, so that they are billed.
+    earlier_sales: list[Subscription] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -73,9 +81,24 @@ def _tenant_has_account(tenant: TenantReseller, source: Account) -> bool:
     )
 
 
+def earlier_sales(tenant: TenantReseller) -> list[Subscription]:
+    """The tenant's subscriptions with events held while back-ordering was off."""
+    if tenant.tenant_organization_id is None:
+        return []
+    held = select(DomainEvent.subscription_id).where(
+        DomainEvent.organization_id == tenant.tenant_organization_id, DomainEvent.status == HELD
+    )
+    return db.session.scalars(
+        Subscription.in_org(tenant.tenant_organization_id)
+        .where(Subscription.id.in_(held))
+        .order_by(Subscription.id)
+    ).all()
+
+
 def precheck(tenant: TenantReseller) -> Precheck:
-    """What activation would find: subscriptions not copied down, accounts to copy down."""
-    result = Precheck()
+    """What activation would find: subscriptions not copied down, accounts to copy down, and
+    the reseller's earlier sales it will propagate."""
+    result = Precheck(earlier_sales=earlier_sales(tenant))
     for customer in sub_customers(tenant):
         subscriptions = db.session.scalars(
             Subscription.in_org(tenant.organization_id).where(
@@ -125,12 +148,12 @@ def copy_account_down(tenant: TenantReseller, source: Account) -> Account:
     return copy
 
 
-def activate(tenant: TenantReseller, actor: User | None) -> list[Account]:
-    """Activate back-ordering (irreversible); returns the accounts copied down first."""
+def refusal(tenant: TenantReseller) -> str:
+    """Why activation cannot start now ("" when it can)."""
     if tenant.back_ordering_active:
-        raise BackOrderingRefused("Back-ordering is already active for this tenant reseller.")
+        return "Back-ordering is already active for this tenant reseller."
     if tenant.status != TenantStatus.ACTIVE or tenant.tenant_organization_id is None:
-        raise BackOrderingRefused(
+        return (
             f"The tenant reseller is {tenant.status}; back-ordering can be activated once it "
             "is Active."
         )
@@ -139,12 +162,47 @@ def activate(tenant: TenantReseller, actor: User | None) -> list[Account]:
         names = ", ".join(
             f"{s.account.name}: {s.product.name}" for s in check.missing_subscriptions[:10]
         )
-        raise BackOrderingRefused(
+        return (
             f"{len(check.missing_subscriptions)} subscription(s) of this reseller's customers "
             f"in your BSS are not in the reseller's BSS yet ({names}). Copy them down first "
             "(for a lite reseller: Upgrade from lite reseller), then activate."
         )
-    copied = [copy_account_down(tenant, account) for account in check.accounts_to_copy_down]
+    return ""
+
+
+def start_activation(tenant: TenantReseller, actor: User | None):
+    """Queue the activation (irreversible; the caller has the person's confirmation): copy
+    customers down, switch back-ordering on, propagate the earlier sales."""
+    from webapp.services.processes.activation_steps import ACTIVATION_STEPS
+
+    if reason := refusal(tenant):
+        raise BackOrderingRefused(reason)
+    account = db.session.get(Account, tenant.account_id)
+    process = lifecycle.prepare(
+        ProcessKind.BACK_ORDERING_ACTIVATION,
+        organization_id=tenant.organization_id,
+        name=f"Activate Back Ordering — {account.name}",
+        steps=ACTIVATION_STEPS,
+        actor=actor,
+        tenant=tenant,
+    )
+    audit.record(
+        organization_id=tenant.organization_id,
+        actor=actor,
+        action="tenant_reseller.back_ordering_requested",
+        entity_type="tenant_reseller",
+        entity_id=tenant.id,
+        summary="Back Ordering activation requested (confirmed: it cannot be undone)",
+        process_id=process.id,
+    )
+    return lifecycle.start(process)
+
+
+def switch_on(tenant: TenantReseller, actor: User | None = None) -> bool:
+    """Back-ordering on, for good; the account is no longer a lite reseller. False when it
+    already was on (a re-run of the step)."""
+    if tenant.back_ordering_active:
+        return False
     tenant.back_ordering_active = True
     tenant.back_ordering_activated_at = utcnow()
     account = db.session.get(Account, tenant.account_id)
@@ -157,16 +215,23 @@ def activate(tenant: TenantReseller, actor: User | None) -> list[Account]:
         action="tenant_reseller.back_ordering_activated",
         entity_type="tenant_reseller",
         entity_id=tenant.id,
-        summary=(
-            "Back Ordering activated"
-            + (f"; {len(copied)} account(s) copied down first" if copied else "")
-            + ("; no longer a lite reseller" if was_lite else "")
-        ),
+        summary="Back Ordering activated" + ("; no longer a lite reseller" if was_lite else ""),
         before={"back_ordering_active": False, "lite_reseller": was_lite},
         after={"back_ordering_active": True, "lite_reseller": False},
     )
-    db.session.commit()
-    return copied
+    return True
+
+
+def release_held(tenant: TenantReseller) -> int:
+    """The events held while back-ordering was off become Pending (to be applied in order)."""
+    return db.session.execute(
+        update(DomainEvent)
+        .where(
+            DomainEvent.organization_id == tenant.tenant_organization_id,
+            DomainEvent.status == HELD,
+        )
+        .values(status="Pending")
+    ).rowcount
 
 
 # --- Propagation: the reseller's subscription events reach the distributor's BSS -------------
@@ -177,12 +242,6 @@ def activate(tenant: TenantReseller, actor: User | None) -> list[Account]:
 # second delivery finds the work done and only marks the event Processed. Events of one
 # subscription are applied in order: a job applies every pending event of that subscription,
 # oldest first, and stops at the first that fails.
-
-ORDER_KIND = {
-    "subscription.created": "New",
-    "subscription.updated": "Change",
-    "subscription.cancelled": "Cancellation",
-}
 
 
 class PropagationError(Exception):
@@ -221,9 +280,13 @@ def propagate(subscription_id: int) -> str:
 def _mark_failed(event_id: int, message: str) -> None:
     """Record the failure in a session of its own: whatever state the failed apply left
     the main session in (a refused statement on PostgreSQL aborts its transaction), the
-    Failed state is committed, so the event is shown with its reason and a Retry."""
+    Failed state is committed, so the event is shown with its reason and a Retry. The first
+    failure of an event tells the distributor's and the reseller's administrators."""
     db.session.rollback()
+    emails = []
     with Session(db.engine) as session:
+        event = session.get(DomainEvent, event_id)
+        first_failure = event.status != "Failed"
         session.execute(
             update(DomainEvent)
             .where(DomainEvent.id == event_id)
@@ -233,7 +296,55 @@ def _mark_failed(event_id: int, message: str) -> None:
                 last_error=message[:400],
             )
         )
+        if first_failure:
+            emails = _tell_admins_of_failure(session, event, message)
         session.commit()
+        email_ids = [e.id for e in emails]
+    mail.deliver(email_ids)
+
+
+def _tell_admins_of_failure(session: Session, event: DomainEvent, message: str) -> list:
+    tenant = session.scalar(
+        select(TenantReseller).where(TenantReseller.tenant_organization_id == event.organization_id)
+    )
+    if tenant is None:
+        return []
+    account = session.get(Account, tenant.account_id)
+    order = event.payload.get("order_number", "")
+    emails = []
+    texts = {
+        tenant.organization_id: (
+            f"Back ordering of {account.name}'s order {order} failed: {message} Fix what it "
+            "says, then Retry the event on the tenant reseller's Back Ordering tab."
+        ),
+        tenant.tenant_organization_id: (
+            f"Your order {order} could not be passed on to your distributor yet: {message} "
+            "Your distributor has been told and retries it; nothing is lost."
+        ),
+    }
+    for org_id, text in texts.items():
+        admins = session.scalars(
+            select(User).where(
+                User.organization_id == org_id, User.role == "admin", User.active.is_(True)
+            )
+        ).all()
+        for admin in admins:
+            session.add(
+                Notification(
+                    organization_id=org_id, user_id=admin.id, level="error", message=text[:400]
+                )
+            )
+            if admin.email:
+                email = OutboxEmail(
+                    organization_id=org_id,
+                    to_address=admin.email,
+                    subject=f"[Tenant Reseller BSS] Back ordering failed: {account.name}"[:200],
+                    body=text + "\n",
+                )
+                session.add(email)
+                emails.append(email)
+    session.flush()
+    return emails
 
 
 def apply_event(event_id: int) -> None:
@@ -291,26 +402,36 @@ def _apply(event: DomainEvent) -> None:
         )
     customer = _copy_account_up(tenant, reseller, source.account)
     upstream = _upstream_subscription(tenant, source, customer, price, reseller)
-    previous_quantity = upstream.quantity if upstream.id else 0
-    upstream.quantity = event.payload["quantity"]
-    upstream.status = event.payload["status"]
+    # What the distributor billed before this event and what it bills after: the order is the
+    # difference. The first event the distributor hears of a subscription is its New order,
+    # whatever the reseller did before (a sale made before activation, then changed).
+    new_copy = upstream.id is None
+    before = 0 if new_copy or upstream.status != SubscriptionStatus.ACTIVE else upstream.quantity
+    quantity, status = event.payload["quantity"], event.payload["status"]
+    after = quantity if status == SubscriptionStatus.ACTIVE else 0
+    upstream.quantity = quantity
+    upstream.status = status
     upstream.unit_price = price
-    if upstream.id is None:
+    if new_copy:
         db.session.add(upstream)
     db.session.flush()
     if source.upstream_subscription_id is None and source.source_subscription_id is None:
         source.upstream_subscription_id = upstream.id
-    kind = ORDER_KIND.get(event.kind, "Change")
-    delta = upstream.quantity - previous_quantity
-    if kind == "Cancellation":
-        delta = -previous_quantity
+    if new_copy:
+        kind, delta = "New", after
+    elif after == 0 and before > 0:
+        kind, delta = "Cancellation", -before
+    else:
+        kind, delta = "Change", after - before
+    if delta == 0 and not new_copy:
+        return  # nothing changed for the distributor (a second report of the same state)
     order = Order(
         organization_id=tenant.organization_id,
         number="BO-" + secrets.token_hex(4).upper(),
         account_id=customer.id,
         kind=kind,
         currency=reseller.billing_currency,
-        total=(price * delta) if kind != "Cancellation" else Decimal(0),
+        total=price * delta,
         managed_by_reseller=True,
         source_event_key=event.idempotency_key,
     )

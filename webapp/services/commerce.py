@@ -145,15 +145,15 @@ def _back_ordering_active(org_id: int) -> bool:
 def _event(sub: Subscription, kind: str, order: Order) -> None:
     """Record a domain event for a paid subscription; the key makes its delivery idempotent.
 
-    While back-ordering is off (the reseller is setting up) events are kept for the record
-    but not propagated."""
+    While back-ordering is off (the reseller is setting up) events are held: activating
+    back-ordering propagates them, so that what was sold before is billed too."""
     if not sub.paid:
         return
     active = _back_ordering_active(sub.organization_id)
     db.session.add(
         DomainEvent(
             organization_id=sub.organization_id,
-            status="Pending" if active else "Not propagated",
+            status="Pending" if active else "Held",
             kind=kind,
             idempotency_key=f"{kind}:{sub.id}:{order.number}",
             subscription_id=sub.id,

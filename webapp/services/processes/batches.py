@@ -99,6 +99,7 @@ def run_passes(
                 p.statement(first, last), execution_options={"preserve_rowcount": True}
             ).rowcount
             chaos.point(f"{ctx.task.step}:batch-uncommitted:{number}")
+            chaos.slow_batch()
             cursor["after"] = last
             cursor["changed"] += changed if changed >= 0 else found
             done += found

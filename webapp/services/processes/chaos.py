@@ -25,3 +25,11 @@ def point(name: str) -> None:
     while marker.exists():
         time.sleep(0.05)
     passed.touch()
+
+
+def slow_batch() -> None:
+    """Each batch takes TRBSS_CHAOS_BATCH_SECONDS longer: a steady, known pace for the test
+    of the time-remaining estimate, whatever else the machine is doing."""
+    seconds = os.environ.get("TRBSS_CHAOS_BATCH_SECONDS")
+    if seconds:
+        time.sleep(float(seconds))

@@ -3,6 +3,7 @@ at import time, no import cycle. A task row names its step by this key."""
 
 from __future__ import annotations
 
+from webapp.services.processes.activation_steps import ACTIVATION_STEPS
 from webapp.services.processes.creation_steps import CREATION_STEPS
 from webapp.services.processes.kinds import ProcessKind
 from webapp.services.processes.step import Step
@@ -14,6 +15,7 @@ STEPS_OF_KIND: dict[ProcessKind, list[Step]] = {
     ProcessKind.CREATION: CREATION_STEPS,
     ProcessKind.UPDATE: UPDATE_STEPS,
     ProcessKind.LITE_UPGRADE: UPGRADE_STEPS,
+    ProcessKind.BACK_ORDERING_ACTIVATION: ACTIVATION_STEPS,
 }
 
 

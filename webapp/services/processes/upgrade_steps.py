@@ -1,6 +1,7 @@
 """Upgrading a lite reseller: copy its customers and their subscriptions into the tenant's
 BSS ("Transfer Subscriptions"), then activate back-ordering. Each step is idempotent: the
-copies are keyed by their source rows."""
+copies are keyed by their source rows. Afterwards the distributor's originals are the
+reseller's copies: managed by the reseller, read-only, billed."""
 
 from __future__ import annotations
 
@@ -92,22 +93,24 @@ def transfer_subscriptions(ctx: StepContext) -> str:
                 )
             )
             created += 1
+        # From now on the reseller's BSS holds the master copy: the distributor's original
+        # is its copy, read-only for the distributor and billed to the reseller.
+        source.managed_by_reseller = True
+        source.account.managed_by_reseller = True
         ctx.progress(done, len(sources))
-    return f"{len(sources)} subscription(s) transferred ({created} new)."
+    return (
+        f"{len(sources)} subscription(s) transferred ({created} new); the originals in your "
+        "BSS are now managed by the reseller and billed to it."
+    )
 
 
 def activate_back_ordering(ctx: StepContext) -> str:
-    """The last step of the upgrade: back-ordering on, no longer a lite reseller."""
-    tenant = ctx.tenant
-    if tenant.back_ordering_active:
-        return "Back-ordering was already active."
-    try:
-        copied = backordering.activate(tenant, None)
-    except backordering.BackOrderingRefused as exc:
-        raise StepFailure(str(exc)) from exc
-    return "Back-ordering activated" + (
-        f"; {len(copied)} more account(s) copied." if copied else "."
-    )
+    """The last step of the upgrade: back-ordering on, then the reseller's earlier sales in
+    its own BSS propagated (the transferred subscriptions are already the distributor's)."""
+    from webapp.services.processes import activation_steps
+
+    switched = activation_steps.switch_on(ctx)
+    return f"{switched} {activation_steps.propagate_earlier_sales(ctx)}"
 
 
 UPGRADE_STEPS = [
