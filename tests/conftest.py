@@ -185,3 +185,44 @@ def run_jobs(app):
             worker.work(burst=True)
 
     return run
+
+
+@pytest.fixture
+def smtp_sink(app):
+    """A real SMTP server the app sends to (MAIL_SERVER/MAIL_PORT point at it)."""
+    from tests.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_USE_TLS=False)
+        yield sink
+
+
+@pytest.fixture
+def worker_process(app, migrated, redis_url):
+    """A real `flask worker` subprocess on the test database and Redis, stopped at the end."""
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret",
+        "COPY_BATCH_SIZE": "25",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

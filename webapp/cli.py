@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tenant_reseller_group)
     app.cli.add_command(processes_group)
     app.cli.add_command(invoices_group)
+    app.cli.add_command(billing_group)
 
 
 @click.command("seed-demo")
@@ -307,45 +308,129 @@ def show_command(process_id: int, as_json: bool) -> None:
 invoices_group = AppGroup("invoices", help="The distributor's monthly invoice run.")
 
 
-@invoices_group.command("run")
-@click.option("--period", required=True, help="The month to bill: YYYY-MM, e.g. 2026-11.")
-@click.option(
-    "--client-id",
-    default=None,
-    help="The distributor organization's Client ID (needed only when there are several).",
-)
-def invoices_run_command(period: str, client_id: str | None) -> None:
-    """Make or update the period's invoices to tenant resellers, then print a summary."""
+def _distributor(client_id: str | None):
     from webapp.models import Organization
-    from webapp.services import invoicing
 
     roots = select(Organization).where(Organization.parent_id.is_(None))
     if client_id:
         org = db.session.scalar(roots.where(Organization.client_id == client_id))
         if org is None:
             _fail(f"No distributor organization has Client ID {client_id}.")
-    else:
-        orgs = db.session.scalars(roots.order_by(Organization.id)).all()
-        if not orgs:
-            _fail("There is no distributor organization yet (flask seed-demo makes one).")
-        if len(orgs) > 1:
-            ids = ", ".join(o.client_id for o in orgs)
-            _fail(f"There are several distributors ({ids}): choose one with --client-id.")
-        org = orgs[0]
+        return org
+    orgs = db.session.scalars(roots.order_by(Organization.id)).all()
+    if not orgs:
+        _fail("There is no distributor organization yet (flask seed-demo makes one).")
+    if len(orgs) > 1:
+        ids = ", ".join(o.client_id for o in orgs)
+        _fail(f"There are several distributors ({ids}): choose one with --client-id.")
+    return orgs[0]
+
+
+def _period_option(text: str | None, org):
+    from webapp.services import invoicing
+
+    if text is None:
+        return invoicing.default_period(org)
     try:
-        chosen = invoicing.parse_period(period, org)
+        return invoicing.parse_period(text, org)
     except invoicing.BadPeriod as error:
         _fail(f"--period: {error}")
-    result = invoicing.run(org.id, chosen, None)
-    click.echo(f"{org.name}: {result.summary}")
-    for invoice in result.invoices:
-        target = invoice.sub_customer.name if invoice.sub_customer else "Consolidated"
-        total = invoice.total.quantize(invoicing.CENT)
+
+
+CLIENT_ID_OPTION = click.option(
+    "--client-id",
+    default=None,
+    help="The distributor organization's Client ID (needed only when there are several).",
+)
+
+
+def _finish(launched, wait: bool, as_json: bool) -> None:
+    process = launched.process
+    if not launched.enqueued:
         click.echo(
-            f"  {invoice.number}  {invoice.account.name[:30]:<30}  {target[:30]:<30}  "
-            f"{len(invoice.lines):>4} line(s)  {invoice.currency} {total:>12}"
+            "warning: the queue is unreachable; the process starts when it is back.", err=True
         )
-    for number in result.removed:
-        click.echo(f"  {number}  removed: nothing to bill on it any more")
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    if wait:
+        process = _wait(process.id, quiet=False)
+    summary = _process_summary(process)
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"Process {summary['id']}: {summary['name']}: {summary['status']}")
+        if process.is_finished:
+            for t in summary["tasks"]:
+                click.echo(f"  {t['name']}: {t['status']}. {t['message']}")
+    if summary["status"] in ("Failed", "Cancelled"):
+        sys.exit(1)
+
+
+@invoices_group.command("run")
+@click.option(
+    "--period", default=None, help="A month that has ended: YYYY-MM (default: last month)."
+)
+@CLIENT_ID_OPTION
+@click.option("--wait", is_flag=True, help="Wait and print progress until it finishes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def invoices_run_command(period: str | None, client_id: str | None, wait: bool, as_json: bool):
+    """Queue the invoice run of a closed month: drafts for what is still to bill."""
+    from webapp.services.billing import runs
+    from webapp.services.processes import ProcessRefused
+
+    org = _distributor(client_id)
+    chosen = _period_option(period, org)
+    try:
+        launched = runs.start_run(org, chosen, None)
+    except ProcessRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+    _finish(launched, wait, as_json)
+
+
+@invoices_group.command("issue")
+@click.option(
+    "--period", default=None, help="A month that has ended: YYYY-MM (default: last month)."
+)
+@CLIENT_ID_OPTION
+@click.option("--wait", is_flag=True, help="Wait and print progress until it finishes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def invoices_issue_command(period: str | None, client_id: str | None, wait: bool, as_json: bool):
+    """Queue the issuing of a month's drafts (refused while the reconciliation differs)."""
+    from webapp.services.billing import runs
+    from webapp.services.processes import ProcessRefused
+
+    org = _distributor(client_id)
+    chosen = _period_option(period, org)
+    try:
+        launched = runs.start_issue(org, chosen, None)
+    except ProcessRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+    _finish(launched, wait, as_json)
+
+
+billing_group = AppGroup("billing", help="Proof that every paid subscription is billed once.")
+
+
+@billing_group.command("reconcile")
+@click.option(
+    "--period", default=None, help="A month that has ended: YYYY-MM (default: last month)."
+)
+@CLIENT_ID_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def reconcile_command(period: str | None, client_id: str | None, as_json: bool) -> None:
+    """Compare each tenant's paid subscriptions with their copies and with the month's
+    invoices. Exit code 0 when there are no differences, 1 when there are."""
+    from webapp.services.billing import reconciliation
+
+    org = _distributor(client_id)
+    report = reconciliation.reconcile(org.id, _period_option(period, org))
+    if as_json:
+        click.echo(json.dumps(report.as_json()))
+    else:
+        click.echo(
+            f"{org.name}, {report.period.title}: {report.subscriptions} subscription(s), "
+            f"{report.invoice_lines} invoice line(s) checked; "
+            f"{len(report.differences)} difference(s)."
+        )
+        for d in report.differences:
+            click.echo(f"  [{d.kind}] {d.reseller}: {d.message} — {d.repair}")
+    if not report.ok:
+        sys.exit(1)

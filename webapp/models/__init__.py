@@ -4,7 +4,13 @@ from webapp.models.account import Account, AccountPlatformSync, ProvisioningPlat
 from webapp.models.api import ApiToken, IdempotencyRecord, UserSession
 from webapp.models.audit import AuditLog
 from webapp.models.base import utcnow
-from webapp.models.billing import Invoice, InvoiceLine
+from webapp.models.billing import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceNumberSequence,
+    InvoiceStatus,
+)
 from webapp.models.catalog import PriceList, PriceListItem, Product
 from webapp.models.commerce import (
     DomainEvent,
@@ -31,7 +37,10 @@ __all__ = [
     "ApiToken",
     "IdempotencyRecord",
     "Invoice",
+    "InvoiceKind",
     "InvoiceLine",
+    "InvoiceNumberSequence",
+    "InvoiceStatus",
     "UserSession",
     "AccountPlatformSync",
     "AuditLog",

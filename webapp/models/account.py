@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -24,6 +24,9 @@ class Account(OrgScoped, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), default="")
+    # Who receives its invoices, and the address printed on them.
+    billing_email: Mapped[str] = mapped_column(String(254), default="")
+    billing_address: Mapped[str] = mapped_column(Text, default="")
     is_reseller: Mapped[bool] = mapped_column(Boolean, default=False)
     is_lite_reseller: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled_for_ordering: Mapped[bool] = mapped_column(Boolean, default=False)

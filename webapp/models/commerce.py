@@ -79,12 +79,16 @@ class Order(OrgScoped, TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Money)
     managed_by_reseller: Mapped[bool] = mapped_column(default=False)
-    # Set on the distributor's order made from a back-ordering event: once per event.
-    source_event_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # The distributor's order made by back-ordering from one order of the reseller's: once
+    # per reseller order ("<tenant organization id>:<its order number>").
+    source_order_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # When the change took effect for billing: when the reseller's customer ordered it, which
+    # may be before back-ordering propagated it.
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(
-        back_populates="order", cascade="all, delete-orphan"
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
 
 
@@ -93,8 +97,10 @@ class OrderLine(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
-    quantity: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)  # the change: +n, -n
     unit_price: Mapped[Decimal] = mapped_column(Money)
+    # A back-ordering event is applied once: its line remembers the event.
+    source_event_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()

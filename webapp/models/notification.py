@@ -31,6 +31,8 @@ class OutboxEmail(OrgScoped, TimestampMixin, db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # Rendered when the email is sent, e.g. "invoice:12" for an invoice's PDF.
+    attachment: Mapped[str] = mapped_column(String(80), default="")
     status: Mapped[str] = mapped_column(String(20), default="Pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(400), default="")

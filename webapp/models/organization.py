@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -38,6 +39,10 @@ class Organization(TimestampMixin, db.Model):
     date_format: Mapped[str] = mapped_column(String(32), default="dd/MM/yyyy")
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     status: Mapped[str] = mapped_column(String(20), default=OrgStatus.ACTIVE)
+    # What its invoices say about the seller: its address, the tax it charges, when to pay.
+    billing_address: Mapped[str] = mapped_column(Text, default="")
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal(0))
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -370,8 +371,11 @@ def apply_event(event_id: int) -> None:
         db.session.commit()
 
 
-def _order_for(event: DomainEvent) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.source_event_key == event.idempotency_key))
+def _order_for(event: DomainEvent) -> OrderLine | None:
+    """The distributor's order line this event made, if it was applied before."""
+    return db.session.scalar(
+        select(OrderLine).where(OrderLine.source_event_key == event.idempotency_key)
+    )
 
 
 def _apply(event: DomainEvent) -> None:
@@ -406,6 +410,7 @@ def _apply(event: DomainEvent) -> None:
     # difference. The first event the distributor hears of a subscription is its New order,
     # whatever the reseller did before (a sale made before activation, then changed).
     new_copy = upstream.id is None
+    old_price = upstream.unit_price
     before = 0 if new_copy or upstream.status != SubscriptionStatus.ACTIVE else upstream.quantity
     quantity, status = event.payload["quantity"], event.payload["status"]
     after = quantity if status == SubscriptionStatus.ACTIVE else 0
@@ -423,28 +428,55 @@ def _apply(event: DomainEvent) -> None:
         kind, delta = "Cancellation", -before
     else:
         kind, delta = "Change", after - before
-    if delta == 0 and not new_copy:
+    if delta == 0 and not new_copy and price == old_price:
         return  # nothing changed for the distributor (a second report of the same state)
-    order = Order(
-        organization_id=tenant.organization_id,
-        number="BO-" + secrets.token_hex(4).upper(),
-        account_id=customer.id,
-        kind=kind,
-        currency=reseller.billing_currency,
-        total=price * delta,
-        managed_by_reseller=True,
-        source_event_key=event.idempotency_key,
-    )
+    # A copy made late (a repair) is billed from when the reseller sold it.
+    effective = min(event.created_at, source.created_at) if new_copy else event.created_at
+    order = _distributor_order(tenant, event, customer, reseller, effective)
+    if order.lines and order.kind != kind:
+        order.kind = "Change"  # one reseller order whose lines mean different things here
+    elif not order.lines:
+        order.kind = kind
     order.lines.append(
         OrderLine(
             product_id=upstream.product_id,
             subscription_id=upstream.id,
             quantity=delta,
             unit_price=price,
+            source_event_key=event.idempotency_key,
         )
     )
-    db.session.add(order)
+    order.total = sum((line.unit_price * line.quantity for line in order.lines), Decimal(0))
     db.session.flush()
+
+
+def _distributor_order(
+    tenant: TenantReseller, event: DomainEvent, customer: Account, reseller: Account, effective
+) -> Order:
+    """The distributor's order for the reseller's order this event belongs to: one order
+    with a line per subscription, made by whichever event gets there first."""
+    key = f"{event.organization_id}:{event.payload.get('order_number', event.idempotency_key)}"
+    order = db.session.scalar(select(Order).where(Order.source_order_key == key))
+    if order is not None:
+        return order
+    try:
+        with db.session.begin_nested():  # another event of the same order may insert it too
+            order = Order(
+                organization_id=tenant.organization_id,
+                number="BO-" + secrets.token_hex(4).upper(),
+                account_id=customer.id,
+                kind="New",
+                currency=reseller.billing_currency,
+                total=Decimal(0),
+                managed_by_reseller=True,
+                source_order_key=key,
+                effective_at=effective,
+            )
+            db.session.add(order)
+            db.session.flush()
+    except IntegrityError:
+        order = db.session.scalar(select(Order).where(Order.source_order_key == key))
+    return order
 
 
 def _copy_account_up(tenant: TenantReseller, reseller: Account, source: Account) -> Account:

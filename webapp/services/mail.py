@@ -104,6 +104,9 @@ def send(outbox_id: int) -> str:
     message["To"] = email.to_address
     message["Subject"] = email.subject
     message.set_content(email.body)
+    if email.attachment:
+        filename, content = _attachment(email.attachment)
+        message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
     try:
         with smtplib.SMTP(
             config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=20
@@ -123,3 +126,15 @@ def send(outbox_id: int) -> str:
     email.sent_at = utcnow()
     db.session.commit()
     return "sent"
+
+
+def _attachment(reference: str) -> tuple[str, bytes]:
+    """The file an email carries, rendered now: "invoice:<id>" is that invoice's PDF."""
+    from webapp.models import Invoice
+    from webapp.services.billing import pdf
+
+    kind, _, key = reference.partition(":")
+    if kind != "invoice" or not key.isdigit():
+        raise ValueError(f"unknown attachment {reference!r}")
+    invoice = db.session.get(Invoice, int(key))
+    return f"{invoice.number}.pdf", pdf.render(invoice)

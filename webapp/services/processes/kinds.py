@@ -13,6 +13,8 @@ class ProcessKind(StrEnum):
     PRICE_MARKUP = "price_markup"
     CURRENCY_CHANGE = "currency_change"
     INVOICE_RUN = "invoice_run"
+    INVOICE_ISSUE = "invoice_issue"
+    BILLING_REPAIR = "billing_repair"
 
     @property
     def label(self) -> str:
@@ -28,4 +30,6 @@ KIND_LABELS = {
     ProcessKind.PRICE_MARKUP: "Price list markup",
     ProcessKind.CURRENCY_CHANGE: "Currency change",
     ProcessKind.INVOICE_RUN: "Invoice run",
+    ProcessKind.INVOICE_ISSUE: "Issue invoices",
+    ProcessKind.BILLING_REPAIR: "Billing repair",
 }

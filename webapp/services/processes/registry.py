@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from webapp.services.processes.activation_steps import ACTIVATION_STEPS
 from webapp.services.processes.creation_steps import CREATION_STEPS
+from webapp.services.processes.invoice_steps import ISSUE_STEPS, REPAIR_STEPS, RUN_STEPS
 from webapp.services.processes.kinds import ProcessKind
 from webapp.services.processes.step import Step
 from webapp.services.processes.update_steps import UPDATE_STEPS
@@ -16,6 +17,9 @@ STEPS_OF_KIND: dict[ProcessKind, list[Step]] = {
     ProcessKind.UPDATE: UPDATE_STEPS,
     ProcessKind.LITE_UPGRADE: UPGRADE_STEPS,
     ProcessKind.BACK_ORDERING_ACTIVATION: ACTIVATION_STEPS,
+    ProcessKind.INVOICE_RUN: RUN_STEPS,
+    ProcessKind.INVOICE_ISSUE: ISSUE_STEPS,
+    ProcessKind.BILLING_REPAIR: REPAIR_STEPS,
 }
 
 
