@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.account.routes import bp as account_bp
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.api.routes import bp as api_bp
     from webapp.api.token_routes import bp as api_tokens_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         ops_bp,
         queue_health_bp,
         users_bp,
+        account_bp,
         api_bp,
         api_tokens_bp,
     ):
