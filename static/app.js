@@ -15,3 +15,16 @@ document.addEventListener("click", async (event) => {
     if (status) status.textContent = button.dataset.copyFailed || "Select the Client ID and copy it with your keyboard.";
   }
 });
+
+// Create a Tenant Reseller: the password fields are not needed when the administrator is
+// invited instead, so they are hidden while the invitation box is ticked.
+function syncAdminInvite() {
+  const invite = document.getElementById("admin_invite");
+  const fields = document.getElementById("admin-password-fields");
+  if (!invite || !fields) return;
+  fields.hidden = invite.checked;
+}
+document.addEventListener("change", (event) => {
+  if (event.target.id === "admin_invite") syncAdminInvite();
+});
+document.addEventListener("DOMContentLoaded", syncAdminInvite);
