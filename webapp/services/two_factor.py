@@ -39,7 +39,7 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_code_data_uri(uri: str) -> str:
     """The otpauth address as an SVG QR code in a data: URI (the CSP allows data: images)."""
-    return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=4)
 
 
 def required_for(user: User) -> bool:
