@@ -9,6 +9,7 @@ from redis import Redis
 
 from tests.conftest import Auth, csrf_from
 from tests.mailbox import all_emails, emails_to, link_in
+from webapp.extensions import db
 from webapp.services import throttle
 
 
@@ -100,6 +101,37 @@ def test_many_failures_from_one_ip_wait_whatever_the_account(app, demo, auth):
     assert auth.login().status_code == 429
     elsewhere = Auth(_client_from(app, "198.51.100.7"))
     assert elsewhere.login().status_code == 302
+
+
+def test_a_known_browser_does_not_wait_for_its_addresss_failures(app, demo, client):
+    """Many people (or one proxy) share an address: its failures make strangers wait, not
+    the owner on the browser they signed in with before."""
+    owner = Auth(client)
+    assert owner.login().status_code == 302
+    client.post("/logout", data={"csrf_token": owner.token("/accounts/")})
+    neighbour = Auth(app.test_client())  # the same address, 127.0.0.1
+    for n in range(30):
+        assert neighbour.login(username=f"user{n}", password="x").status_code == 401
+    assert neighbour.login(username="someone", password="x").status_code == 429
+    assert owner.login().status_code == 302
+
+
+def test_behind_proxies_the_clients_address_counts(app, demo):
+    """With PROXY_COUNT set, each client's X-Forwarded-For address is throttled on its own,
+    not the proxy's."""
+    from webapp import create_app
+
+    behind = create_app({**app.config, "PROXY_COUNT": 1})
+    attacker = Auth(behind.test_client())
+    attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    for n in range(30):
+        assert attacker.login(username=f"user{n}", password="x").status_code == 401
+    assert attacker.login(username="someone", password="x").status_code == 429
+    colleague = Auth(behind.test_client())
+    colleague.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+    assert colleague.login().status_code == 302
+    with behind.app_context():
+        db.engine.dispose()
 
 
 def test_a_password_reset_clears_the_wait(app, demo, auth, client):

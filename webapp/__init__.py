@@ -61,6 +61,11 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.storefront.hosts import StorefrontHosts
 
     app.wsgi_app = StorefrontHosts(app.wsgi_app, app)  # Premium custom storefront domains
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address from X-Forwarded-For, trusting only our own proxies' entries.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
     return app
 
 

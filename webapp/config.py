@@ -130,4 +130,8 @@ class Settings:
             "JSON_LOGS": env_bool("JSON_LOGS", True),
             "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
             "SESSION_ABSOLUTE_HOURS": env_int("SESSION_ABSOLUTE_HOURS", 12),
+            # Reverse proxies in front of the app that append to X-Forwarded-For: sign-in
+            # throttling counts per client address, which only they know. 0: none (the
+            # address of the connection is the client's).
+            "PROXY_COUNT": env_int("PROXY_COUNT", 0),
         }

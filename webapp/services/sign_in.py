@@ -83,7 +83,7 @@ def sign_in_staff(
     user = _staff_user(client_id, username)
     account_key = _staff_account_key(user, client_id, username, device)
     keys = [throttle.Key(throttle.STAFF_IP, ip or "unknown"), account_key]
-    wait = throttle.seconds_to_wait(keys)
+    wait = throttle.seconds_to_wait(_waiting_keys(keys, account_key))
     if wait:
         return Outcome(wait_seconds=wait)
     password_ok = verify_password(user.password_hash if user else None, password)
@@ -93,6 +93,14 @@ def sign_in_staff(
         throttle.clear([account_key])
         return Outcome(user=user)
     return Outcome(emails=_failed(keys, account_key, user))
+
+
+def _waiting_keys(keys: list[throttle.Key], account_key: throttle.Key) -> list[throttle.Key]:
+    """The keys whose wait applies: a known browser waits only for its own failures, never
+    for its address's (many people can share one address, or a proxy's)."""
+    if account_key.rule in (throttle.STAFF_DEVICE, throttle.STORE_DEVICE):
+        return [account_key]
+    return keys
 
 
 def _failed(keys, account_key, user: User | None) -> list[OutboxEmail]:
@@ -118,7 +126,7 @@ def second_factor(user: User, code: str, ip: str, device: Device | None) -> Outc
     wrong codes count against the same keys as wrong passwords."""
     account_key = _staff_account_key(user, user.organization.client_id, user.username, device)
     keys = [throttle.Key(throttle.STAFF_IP, ip or "unknown"), account_key]
-    wait = throttle.seconds_to_wait(keys)
+    wait = throttle.seconds_to_wait(_waiting_keys(keys, account_key))
     if wait:
         return Outcome(wait_seconds=wait)
     if user.active and two_factor.verify(user, code):
@@ -176,7 +184,7 @@ def sign_in_customer(
             customer_account_key(storefront_id, email),
             throttle.Key(throttle.STORE_WIDE, str(storefront_id)),
         ]
-    wait = throttle.seconds_to_wait(keys)
+    wait = throttle.seconds_to_wait(_waiting_keys(keys, keys[1]))
     if wait:
         return Outcome(wait_seconds=wait)
     ok = verify_password(customer.password_hash if customer else None, password)
