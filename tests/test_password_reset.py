@@ -191,7 +191,7 @@ def test_an_invited_user_sets_their_own_password_and_signs_in(app, demo, auth, c
     response = _add_invited(client, auth)
     assert response.status_code == 303
     page = client.get("/users").get_data(as_text=True)
-    assert "helpdesk is invited" in page and "Invited" in page
+    assert "helpdesk is invited" in page and "No password yet" in page
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "helpdesk"))
         assert user.password_hash == "" and user.role == "staff"
@@ -275,6 +275,12 @@ def test_an_administrator_resets_a_users_password(app, demo, auth, client):
     assert again.login(username="clerk", password="clerk-password-123").status_code == 401
     [email] = emails_to(app, "clerk@demo.example")
     assert "admin, an administrator of Demo" in email.body
+    page = client.get(f"/users/{user_id}").get_data(as_text=True)
+    assert "No password yet" in page and "Email a new link to choose a password" in page
+    client.post(f"/users/{user_id}/invitation", data={"csrf_token": csrf_from(page)})
+    old_link, email = emails_to(app, "clerk@demo.example")
+    assert "reset your password" in email.body  # not an invitation: clerk signed in before
+    assert app.test_client().get(link_in(old_link.body, "/reset-password/")).status_code == 404
     path = link_in(email.body, "/reset-password/")
     assert _set_password(app.test_client(), path).status_code == 303
     assert again.login(username="clerk", password=NEW_PASSWORD).status_code == 302

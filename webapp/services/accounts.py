@@ -440,7 +440,17 @@ def reset_password_by_admin(actor: User, user: User) -> OutboxEmail | None:
     return _reset_email(user, raw, by_admin=actor)
 
 
-def resend_invitation(actor: User, user: User) -> OutboxEmail | None:
+def has_signed_in_before(user: User) -> bool:
+    return (
+        db.session.scalar(select(UserSession.id).where(UserSession.user_id == user.id).limit(1))
+        is not None
+    )
+
+
+def resend_password_link(actor: User, user: User) -> OutboxEmail | None:
+    """A user without a password (invited, or reset by an administrator) gets a new link to
+    choose one; the earlier link stops working. Worded as an invitation for someone who never
+    signed in, else as a reset."""
     if user.has_password:
         raise AccountError(f"{user.username} has already chosen a password.")
     if not user.email:
@@ -448,11 +458,14 @@ def resend_invitation(actor: User, user: User) -> OutboxEmail | None:
     audit.record(
         organization_id=user.organization_id,
         actor=actor,
-        action="user.invite",
+        action="user.password_link",
         entity_type="user",
         entity_id=user.id,
-        summary=f"Invitation sent again to {user.username}",
+        summary=f"A new link to choose a password was sent to {user.username}",
     )
+    if has_signed_in_before(user):
+        raw = one_time_links.issue(TokenPurpose.PASSWORD_RESET, user=user)
+        return _reset_email(user, raw, by_admin=actor)
     return invite_user(user, invited_by=actor)
 
 

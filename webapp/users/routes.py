@@ -210,11 +210,12 @@ def reset_password(user_id: int):
 
 @bp.post("/users/<int:user_id>/invitation")
 def resend_invitation(user_id: int):
-    """Send an invited user a new invitation link (the earlier one stops working)."""
+    """Email a user without a password a new link to choose one (the earlier one stops
+    working): an invitation, or a reset link for someone who signed in before."""
     return _action(
         user_id,
-        lambda user: accounts.resend_invitation(current_user, user),
-        lambda user, _r: f"A new invitation was emailed to {user.email} (valid 7 days).",
+        lambda user: accounts.resend_password_link(current_user, user),
+        lambda user, _r: f"A new link to choose a password was emailed to {user.email}.",
     )
 
 
