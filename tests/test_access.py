@@ -23,7 +23,19 @@ from webapp.models import (
 )
 from webapp.services.passwords import hash_password
 
-PUBLIC = {"auth.login", "static", "ops.healthz", "ops.readyz", "ops.metrics"}
+PUBLIC = {
+    "auth.login",
+    "static",
+    "ops.healthz",
+    "ops.readyz",
+    "ops.metrics",
+    # Signing in: the second step, and the pages reached from emailed links.
+    "auth.two_factor",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.accept_invitation",
+    "auth.unlock",
+}
 # Public on purpose: the storefront and its media, and the API (token auth, tested on its own).
 PUBLIC_BLUEPRINTS = ("storefront.", "media.", "api.", "rq_dashboard.static")
 
@@ -46,6 +58,7 @@ DASHBOARD_PARAMS = {
     "order": "asc",
     "page": 1,
     "job_id": "none",
+    "token": "no-such-token",  # the emailed links' tokens (reset, invitation, unlock)
 }
 
 

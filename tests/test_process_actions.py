@@ -323,7 +323,9 @@ def test_the_starter_is_notified_in_app_and_by_email_when_configured(
     assert "Create Tenant Reseller — Northwind Cloud: completed." in listing
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
-        emails = db.session.scalars(select(OutboxEmail)).all()
+        emails = db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.to_address == "admin@demo.example")
+        ).all()
         assert len(emails) == 1 and emails[0].to_address == "admin@demo.example"
         assert "Completed" in emails[0].subject
         assert f"https://bss.example.test/processes/{_process(app).id}" in emails[0].body

@@ -65,10 +65,16 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.storefront.hosts import StorefrontHosts
 
     app.wsgi_app = StorefrontHosts(app.wsgi_app, app)  # Premium custom storefront domains
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address from X-Forwarded-For, trusting only our own proxies' entries.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.account.routes import bp as account_bp
     from webapp.accounts.routes import bp as accounts_bp
     from webapp.api.routes import bp as api_bp
     from webapp.api.token_routes import bp as api_tokens_bp
@@ -106,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
         ops_bp,
         queue_health_bp,
         users_bp,
+        account_bp,
         api_bp,
         api_tokens_bp,
     ):

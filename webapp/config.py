@@ -127,10 +127,12 @@ class Settings:
             "MAIL_USE_TLS": self.mail_use_tls,
             "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
             "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
-            "LOGIN_RATE_LIMIT_IP": "30 per minute",
-            "LOGIN_RATE_LIMIT_USER": "5 per minute",
             "SESSION_IDLE_MINUTES": env_int("SESSION_IDLE_MINUTES", 30),
             "JSON_LOGS": env_bool("JSON_LOGS", True),
             "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
             "SESSION_ABSOLUTE_HOURS": env_int("SESSION_ABSOLUTE_HOURS", 12),
+            # Reverse proxies in front of the app that append to X-Forwarded-For: sign-in
+            # throttling counts per client address, which only they know. 0: none (the
+            # address of the connection is the client's).
+            "PROXY_COUNT": env_int("PROXY_COUNT", 0),
         }

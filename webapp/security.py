@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest
 from webapp.auth import sessions
 from webapp.extensions import db, login_manager
 from webapp.models import User
-from webapp.services import images
+from webapp.services import images, two_factor
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -32,7 +32,20 @@ RQ_DASHBOARD_POLICY = (
 )
 
 # Endpoints anyone may reach; every other endpoint needs a signed-in user.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "ops.healthz", "ops.readyz", "ops.metrics"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.two_factor",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.accept_invitation",
+    "auth.unlock",
+    "static",
+    "ops.healthz",
+    "ops.readyz",
+    "ops.metrics",
+}
+# What a user who must set up two-factor first may still reach.
+ENROLMENT_ENDPOINTS = {"account.two_factor_setup", "account.recovery_codes", "auth.logout"}
 # The storefront is public (its customers have their own session) and so are uploaded images.
 # The JSON API authenticates every request by its API token itself (webapp/api/routes.py).
 PUBLIC_BLUEPRINTS = {"storefront", "media", "api"}
@@ -68,13 +81,26 @@ def init_app(app: Flask) -> None:
         if request.blueprint in PUBLIC_BLUEPRINTS:
             return None
         if not current_user.is_authenticated:
+            if isinstance(current_user._get_current_object(), User):
+                # Flask-Login counts a disabled user as signed out; say why, end the session.
+                sessions.end()
+                logout_user()
+                session.clear()
+                flash(sessions.DISABLED_MESSAGE, "info")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        ended = sessions.still_valid(current_user.id)
+        ended = sessions.still_valid(current_user)
         if ended:
             logout_user()
             session.clear()
             flash(ended, "info")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if request.endpoint not in ENROLMENT_ENDPOINTS and two_factor.must_enrol(current_user):
+            flash(
+                "Your organization requires two-factor authentication for administrators. "
+                "Set it up now to continue.",
+                "info",
+            )
+            return redirect(url_for("account.two_factor_setup"))
         return None
 
     @app.after_request

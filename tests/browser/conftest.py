@@ -285,3 +285,29 @@ def northwind_tenant(app, demo, run_jobs) -> MadeTenant:
                 select(Storefront.slug).where(Storefront.organization_id == org.id)
             ),
         )
+
+
+AXE_BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture
+def axe_audit(screenshot):
+    """axe_audit(page, "what") runs axe-core on the page as it is now (saving a screenshot)
+    and returns its serious and critical violations, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def run(page, what: str) -> list[str]:
+        page.wait_for_load_state("load")
+        screenshot(page, f"axe-{what}")
+        results = axe.run(page)
+        assert results.response.get("testEngine", {}).get("name") == "axe-core"
+        return [
+            f"{what} ({page.url}): {v['id']} [{v['impact']}] {v['help']} -> "
+            + "; ".join(" >> ".join(str(p) for p in n["target"]) for n in v["nodes"])
+            for v in results.response["violations"]
+            if v["impact"] in AXE_BLOCKING
+        ]
+
+    return run

@@ -1,5 +1,6 @@
 """Server-side sign-in sessions: a row per sign-in, so that sign-out, idle and absolute
-timeouts are enforced by the server, not only by a cookie the browser may keep."""
+timeouts, and disabling a user are enforced by the server, not only by a cookie the browser
+may keep."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from webapp.models import User, UserSession, utcnow
 
 SESSION_KEY = "sid"
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute
+DISABLED_MESSAGE = "Your account is disabled. Ask an administrator of your organization."
 
 
 def _hash(token: str) -> str:
@@ -30,6 +32,12 @@ def start(user: User) -> None:
     session[SESSION_KEY] = token
 
 
+def current_token_hash() -> str | None:
+    """The hash of this browser's session id (to keep it when the others are ended)."""
+    token = session.get(SESSION_KEY)
+    return _hash(token) if token else None
+
+
 def end() -> None:
     """Revoke the current session on the server (sign-out)."""
     token = session.get(SESSION_KEY)
@@ -42,15 +50,17 @@ def end() -> None:
         db.session.commit()
 
 
-def still_valid(user_id: int) -> str | None:
+def still_valid(user: User) -> str | None:
     """None if the session may go on; otherwise why it ended (for the sign-in page)."""
+    if not user.active:
+        return DISABLED_MESSAGE
     token = session.get(SESSION_KEY)
     row = (
         db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
         if token
         else None
     )
-    if row is None or row.user_id != user_id or row.revoked_at is not None:
+    if row is None or row.user_id != user.id or row.revoked_at is not None:
         return "Please sign in again."
     now = utcnow()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])

@@ -20,6 +20,12 @@ from webapp.models.commerce import (
     Subscription,
     SubscriptionStatus,
 )
+from webapp.models.identity import (
+    OneTimeToken,
+    RecoveryCode,
+    StoreCustomerSession,
+    TokenPurpose,
+)
 from webapp.models.notification import Notification, OutboxEmail
 from webapp.models.organization import Edition, Organization, OrgStatus, Role, User
 from webapp.models.process import (
@@ -47,6 +53,10 @@ __all__ = [
     "DomainEvent",
     "Edition",
     "Notification",
+    "OneTimeToken",
+    "RecoveryCode",
+    "StoreCustomerSession",
+    "TokenPurpose",
     "OutboxEmail",
     "Order",
     "OrderLine",

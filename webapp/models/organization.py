@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import OrgScoped, TimestampMixin
+from webapp.models.base import OrgScoped, TimestampMixin, UTCDateTime
 
 
 class Edition(StrEnum):
@@ -43,6 +53,10 @@ class Organization(TimestampMixin, db.Model):
     billing_address: Mapped[str] = mapped_column(Text, default="")
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal(0))
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    # The security settings page: the distributor's administrators must use two-factor.
+    require_admin_two_factor: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
 
@@ -70,9 +84,15 @@ class User(UserMixin, OrgScoped, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
     email: Mapped[str] = mapped_column(String(254), default="")
+    # "" until an invited user chooses a password: no password can match it.
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.STAFF)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # TOTP two-factor: the shared secret once enrolment was confirmed with a code, and the
+    # last time step accepted, so that one code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organization: Mapped[Organization] = relationship()
 
@@ -83,3 +103,12 @@ class User(UserMixin, OrgScoped, TimestampMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def has_password(self) -> bool:
+        """False for an invited user who has not chosen a password yet."""
+        return bool(self.password_hash)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)

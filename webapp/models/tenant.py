@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -43,6 +43,11 @@ class TenantReseller(OrgScoped, TimestampMixin, db.Model):
     admin_email: Mapped[str] = mapped_column(String(254))
     # Only the argon2id hash is kept, until the pipeline has created the administrator.
     admin_password_hash: Mapped[str | None] = mapped_column(String(255))
+    # "Send the administrator an invitation instead of setting a password": no hash above;
+    # the administrator chooses a password from the emailed link.
+    invite_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the welcome email (Client ID, sign-in link) was written: at most once per tenant.
+    admin_welcomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     was_lite_reseller: Mapped[bool] = mapped_column(Boolean, default=False)
     back_ordering_active: Mapped[bool] = mapped_column(Boolean, default=False)
     back_ordering_activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

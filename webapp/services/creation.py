@@ -37,6 +37,8 @@ class CreationRequest:
     admin_username: str
     admin_email: str
     admin_password: str
+    # Email the administrator an invitation to choose a password instead of setting one.
+    invite_admin: bool = False
 
 
 @dataclass
@@ -88,7 +90,8 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
         separate_invoices=req.separate_invoices,
         admin_username=req.admin_username.strip(),
         admin_email=req.admin_email.strip(),
-        admin_password_hash=hash_password(req.admin_password),
+        admin_password_hash=None if req.invite_admin else hash_password(req.admin_password),
+        invite_admin=req.invite_admin,
         was_lite_reseller=account.is_lite_reseller,
         status=TenantStatus.IN_PROGRESS,
         created_by_id=actor.id if actor else None,
@@ -169,7 +172,8 @@ def validate(req: CreationRequest) -> dict[str, str]:
         validate_email(req.admin_email or "", check_deliverability=False)
     except EmailNotValidError:
         errors["admin_email"] = "Enter a valid email address, for example admin@example.com."
-    problem = password_problem(req.admin_password or "", username)
-    if problem:
-        errors["admin_password"] = problem
+    if not req.invite_admin:
+        problem = password_problem(req.admin_password or "", username)
+        if problem:
+            errors["admin_password"] = problem
     return errors

@@ -42,4 +42,4 @@ def storefront_or_404() -> Storefront:
     return storefront
 
 
-from webapp.storefront import public, shop  # noqa: E402,F401  (routes register on bp)
+from webapp.storefront import passwords, public, shop  # noqa: E402,F401  (routes register on bp)

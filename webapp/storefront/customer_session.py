@@ -1,13 +1,21 @@
 """End-customer sessions: a cookie of their own, separate from the BSS staff session, keyed by
-tenant so a customer of tenant A is nobody at tenant B."""
+tenant so a customer of tenant A is nobody at tenant B.
+
+The cookie carries the cart and, once signed in, a session token whose row on the server
+(StoreCustomerSession) says who the customer is: sign-out revokes that row, so a copy of the
+cookie taken before sign-out reads and changes nothing afterwards."""
 
 from __future__ import annotations
 
 from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from webapp.extensions import db
+from webapp.models import StoreCustomer
+from webapp.services import customer_accounts
+
 COOKIE = "store_session"
-MAX_AGE = 14 * 24 * 3600
+MAX_AGE = 30 * 24 * 3600
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -32,8 +40,11 @@ def _tenant_key(org_id: int) -> str:
 
 
 def tenant_state(org_id: int) -> dict:
-    """This tenant's part of the customer session (customer id and cart)."""
-    return _load().setdefault(_tenant_key(org_id), {})
+    """This tenant's part of the customer session (session token and cart)."""
+    state = _load().setdefault(_tenant_key(org_id), {})
+    if not isinstance(state, dict):
+        state = _load()[_tenant_key(org_id)] = {}
+    return state
 
 
 def mark_changed() -> None:
@@ -54,22 +65,47 @@ def save(response):
     return response
 
 
+def session_token(org_id: int) -> str | None:
+    token = tenant_state(org_id).get("sid")
+    return token if isinstance(token, str) else None
+
+
+def current_customer(org_id: int) -> StoreCustomer | None:
+    """The customer whose live server-side session this browser holds for this tenant."""
+    cache = g.setdefault("store_customers", {})
+    if org_id not in cache:
+        cache[org_id] = customer_accounts.customer_for_session(org_id, session_token(org_id))
+    return cache[org_id]
+
+
 def customer_id(org_id: int) -> int | None:
-    return tenant_state(org_id).get("customer_id")
+    customer = current_customer(org_id)
+    return customer.id if customer is not None else None
 
 
-def sign_in(org_id: int, store_customer_id: int) -> None:
+def sign_in(org_id: int, customer: StoreCustomer) -> None:
+    """A new session at sign-in (the cart is the caller's to keep): recorded on the server."""
     state = tenant_state(org_id)
-    state.clear()  # a new session at sign-in, cart included
-    state["customer_id"] = store_customer_id
+    customer_accounts.end_session(org_id, session_token(org_id))
+    state.clear()
+    state["sid"] = customer_accounts.start_session(customer)
+    db.session.commit()
+    g.setdefault("store_customers", {})[org_id] = customer
     mark_changed()
 
 
 def sign_out(org_id: int) -> None:
+    """Revoke the session on the server and forget it (and the cart) in the browser."""
+    customer_accounts.end_session(org_id, session_token(org_id))
+    db.session.commit()
     tenant_state(org_id).clear()
+    g.setdefault("store_customers", {})[org_id] = None
     mark_changed()
 
 
 def cart(org_id: int) -> dict[str, int]:
     """{product id (str): quantity}"""
-    return tenant_state(org_id).setdefault("cart", {})
+    items = tenant_state(org_id).setdefault("cart", {})
+    if not isinstance(items, dict):
+        items = tenant_state(org_id)["cart"] = {}
+    return items

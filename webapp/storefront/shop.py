@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from webapp.extensions import db, limiter
+from webapp.auth import devices
+from webapp.extensions import db
 from webapp.models import Order, Product, StoreCustomer, Subscription
-from webapp.services import commerce
+from webapp.services import commerce, sign_in, throttle
 from webapp.storefront import bp
 from webapp.storefront import customer_session as store_session
 from webapp.storefront.forms import QuantityForm, SignUpForm, StoreLoginForm
@@ -19,14 +20,8 @@ def _org_id() -> int:
 
 
 def current_customer() -> StoreCustomer | None:
-    """The signed-in end customer of *this* tenant, if any."""
-    customer_id = store_session.customer_id(_org_id())
-    if customer_id is None:
-        return None
-    customer = db.session.get(StoreCustomer, customer_id)
-    if customer is None or customer.organization_id != _org_id():
-        return None
-    return customer
+    """The signed-in end customer of *this* tenant (a live server-side session), if any."""
+    return store_session.current_customer(_org_id())
 
 
 @bp.app_context_processor
@@ -63,7 +58,7 @@ def signup():
             form.email.errors = [*form.email.errors, str(exc)]
         else:
             cart = dict(store_session.cart(_org_id()))
-            store_session.sign_in(_org_id(), customer.id)
+            store_session.sign_in(_org_id(), customer)
             store_session.cart(_org_id()).update(cart)  # keep what they put in the cart
             flash("Welcome! Your account is ready.", "success")
             return redirect(url_for("storefront.cart") if cart else url_for("storefront.account"))
@@ -71,28 +66,35 @@ def signup():
     return render_template("storefront/signup.html", form=form), status
 
 
-def _login_key() -> str:
-    """Throttle per store and email, whichever IP the guesses come from."""
-    return f"store-login:{g.storefront.id}:{request.form.get('email', '').strip().lower()}"
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_USER"],
-    key_func=_login_key,
-    methods=["POST"],
-    deduct_when=lambda r: r.status_code != 302,
-)
 def login():
-    """Sign in as an end customer of this store."""
+    """Sign in as an end customer of this store; repeated failures wait longer each time
+    (per email, per IP and per store), never a hard lock."""
     form = StoreLoginForm()
     if form.validate_on_submit():
-        customer = commerce.authenticate(_org_id(), form.email.data, form.password.data)
-        if customer is not None:
+        outcome = sign_in.sign_in_customer(
+            _org_id(),
+            g.storefront.id,
+            form.email.data,
+            form.password.data,
+            request.remote_addr or "",
+            devices.current(),
+        )
+        if outcome.customer is not None:
             cart = dict(store_session.cart(_org_id()))
-            store_session.sign_in(_org_id(), customer.id)
+            store_session.sign_in(_org_id(), outcome.customer)
             store_session.cart(_org_id()).update(cart)
-            return redirect(url_for("storefront.cart") if cart else url_for("storefront.account"))
+            response = redirect(
+                url_for("storefront.cart") if cart else url_for("storefront.account")
+            )
+            return devices.trust(response, sign_in.customer_subject(outcome.customer.id))
+        if outcome.throttled:
+            form.form_errors.append(
+                f"Too many sign-in attempts failed. Try again in "
+                f"{throttle.describe_wait(outcome.wait_seconds)}, or reset your password."
+            )
+            page = render_template("storefront/login.html", form=form)
+            return page, 429, {"Retry-After": str(outcome.wait_seconds)}
         form.form_errors.append(SIGN_IN_ERROR)
         return render_template("storefront/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
@@ -101,6 +103,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Sign out: the session is revoked on the server, not only forgotten by the browser."""
     store_session.sign_out(_org_id())
     flash("You have signed out.", "info")
     return redirect(url_for("storefront.home"))

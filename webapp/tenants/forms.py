@@ -10,7 +10,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired
+from wtforms.validators import DataRequired, EqualTo, InputRequired, StopValidation
 
 from webapp.services import regional
 
@@ -22,6 +22,21 @@ SEPARATE_INVOICES_HELP = (
     "tenant reseller's page; a change applies only to sub-customers copied from then on, and "
     "each copied account can be changed on its own later, on its account page."
 )
+
+
+INVITE_HELP = (
+    "The administrator gets an email with the Client ID and a link to choose their own "
+    "password (valid 7 days). You do not need to pass a password on."
+)
+
+
+class UnlessInvited:
+    """The password fields are not needed when the administrator is invited instead."""
+
+    def __call__(self, form, field):
+        if form.admin_invite.data:
+            field.errors[:] = []
+            raise StopValidation()
 
 
 class CreateTenantForm(FlaskForm):
@@ -48,10 +63,17 @@ class CreateTenantForm(FlaskForm):
     separate_invoices = BooleanField("Separate Invoices", description=SEPARATE_INVOICES_HELP)
     admin_username = StringField("Username", validators=[DataRequired("Enter a username.")])
     admin_email = EmailField("Email", validators=[DataRequired("Enter an email address.")])
-    admin_password = PasswordField("Password", validators=[DataRequired("Enter a password.")])
+    admin_invite = BooleanField(
+        "Send the administrator an invitation instead of setting a password",
+        description=INVITE_HELP,
+    )
+    admin_password = PasswordField(
+        "Password", validators=[UnlessInvited(), DataRequired("Enter a password.")]
+    )
     admin_password_again = PasswordField(
         "Password again",
         validators=[
+            UnlessInvited(),
             DataRequired("Enter the password again."),
             EqualTo("admin_password", "The two passwords are not the same."),
         ],

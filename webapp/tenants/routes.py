@@ -66,6 +66,7 @@ def create(account_id: int):
             admin_username=form.admin_username.data or "",
             admin_email=form.admin_email.data or "",
             admin_password=form.admin_password.data or "",
+            invite_admin=bool(form.admin_invite.data),
         )
         errors = creation.validate(req)
         eligible = {c.price_list.id for c in check.ready_price_lists}
@@ -123,7 +124,9 @@ def index():
 
 
 def _process_page(tenant_id: int | None = None):
-    return process_page(org_id(), ProcessFilter.from_args(request.args), tenant_id)
+    return process_page(
+        org_id(), ProcessFilter.from_args(request.args), tenant_id, tenants_only=True
+    )
 
 
 @bp.get("/tenant-resellers/processes")

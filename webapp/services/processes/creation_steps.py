@@ -90,7 +90,18 @@ def create_administrator(ctx: StepContext) -> str:
             User.organization_id == org.id, User.username == tenant.admin_username
         )
     )
-    if exists is None:
+    if exists is None and tenant.invite_admin:
+        # Invited: no usable password until they choose one from the welcome email.
+        db.session.add(
+            User(
+                organization_id=org.id,
+                username=tenant.admin_username,
+                email=tenant.admin_email,
+                password_hash="",
+                role=Role.ADMIN,
+            )
+        )
+    elif exists is None:
         if not tenant.admin_password_hash:
             raise StepFailure(
                 "The administrator's password is no longer available; clean up and start again."

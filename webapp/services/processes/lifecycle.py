@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.models import (
     AuditLog,
     Notification,
+    OneTimeToken,
     Organization,
     OrgStatus,
     OutboxEmail,
@@ -223,6 +224,12 @@ def complete(process: Process, token: str) -> bool:
         return False
     _audit(process, None, "process.completed", f"{process.name}: completed")
     emails = _notify(process, "Completed")
+    if process.kind == ProcessKind.CREATION and process.tenant_reseller_id is not None:
+        from webapp.services.accounts import welcome_tenant_admin
+
+        welcome = welcome_tenant_admin(db.session.get(TenantReseller, process.tenant_reseller_id))
+        if welcome is not None:
+            emails.append(welcome)
     return _commit_and_send(emails)
 
 
@@ -420,6 +427,7 @@ def clean_up(process: Process, actor: User) -> None:
             Notification,
             OutboxEmail,
             AuditLog,
+            OneTimeToken,
             User,
         ):
             db.session.execute(delete(model).where(model.organization_id == org_id))

@@ -65,11 +65,18 @@ class ProcessPage:
 
 
 def process_page(
-    organization_id: int, chosen: ProcessFilter, tenant_reseller_id: int | None = None
+    organization_id: int,
+    chosen: ProcessFilter,
+    tenant_reseller_id: int | None = None,
+    tenants_only: bool = False,
 ) -> ProcessPage:
+    """A page of processes: one tenant reseller's, every tenant reseller's (`tenants_only`),
+    or all of the organization's (invoice runs and repairs included)."""
     where = [Process.organization_id == organization_id]
     if tenant_reseller_id is not None:
         where.append(Process.tenant_reseller_id == tenant_reseller_id)
+    elif tenants_only:
+        where.append(Process.tenant_reseller_id.is_not(None))
     if chosen.status:
         where.append(Process.status == chosen.status)
     if chosen.kind:

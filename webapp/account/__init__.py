@@ -1,0 +1,1 @@
+"""Your account: change your password, two-factor authentication and recovery codes."""
