@@ -147,7 +147,9 @@ def activate(tenant_id: int):
     """Queue the activation of Back Ordering after the confirmation."""
     tenant = _tenant(tenant_id)
     if request.form.get("confirm") != "yes":
-        return _confirm_page(tenant, False, "Tick the box to confirm: it cannot be undone.", 400)
+        return _confirm_page(
+            tenant, False, "Tick the box to confirm: activation cannot be undone.", 400
+        )
     try:
         launched = backordering.start_activation(tenant, current_user)
     except backordering.BackOrderingRefused as refused:
@@ -187,7 +189,9 @@ def upgrade_lite(tenant_id: int):
     """Start the upgrade of a lite reseller (a queued process) after the confirmation."""
     tenant = _tenant(tenant_id)
     if request.form.get("confirm") != "yes":
-        return _confirm_page(tenant, True, "Tick the box to confirm: it cannot be undone.", 400)
+        return _confirm_page(
+            tenant, True, "Tick the box to confirm: activation cannot be undone.", 400
+        )
     try:
         process = lite_upgrade.start(tenant, current_user)
     except lite_upgrade.UpgradeRefused as refused:
