@@ -84,8 +84,24 @@ def test_end_customer_signs_up_orders_changes_and_cancels(app, demo, auth, clien
         shopper, f"{store}/subscriptions/{sub_id}/quantity", {"quantity": "5"}, f"{store}/account"
     )
     assert changed.status_code == 303
-    cancelled = _post(
+    # Cancelling asks once more: the account page links to a confirmation, not a one-click form.
+    account_page = shopper.get(f"{store}/account").get_data(as_text=True)
+    assert f"{store}/subscriptions/{sub_id}/cancel" in account_page
+    confirm_page = shopper.get(f"{store}/subscriptions/{sub_id}/cancel")
+    assert confirm_page.status_code == 200
+    assert "Cancel Microsoft 365 Business Basic?" in confirm_page.get_data(as_text=True)
+    unconfirmed = _post(
         shopper, f"{store}/subscriptions/{sub_id}/cancel", form_url=f"{store}/account"
+    )
+    assert unconfirmed.status_code == 400
+    assert "Tick the box to confirm the cancellation." in unconfirmed.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Subscription, sub_id).status == "Active"
+    cancelled = _post(
+        shopper,
+        f"{store}/subscriptions/{sub_id}/cancel",
+        {"confirm": "yes"},
+        form_url=f"{store}/subscriptions/{sub_id}/cancel",
     )
     assert cancelled.status_code == 303
     with app.app_context():

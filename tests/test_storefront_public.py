@@ -411,3 +411,25 @@ def test_unknown_pages_in_a_store_are_not_found_in_its_brand(app, client, tenant
     # Real pages still answer, and a missing trailing slash is still redirected.
     assert client.get(tenant["store"] + "/catalogue").status_code == 200
     assert client.get(tenant["store"]).status_code == 308
+
+
+def test_every_store_page_has_the_same_menu_with_the_catalogue(app, client, tenant):
+    """Catalogue was missing from the menu on the cart, sign-in, sign-up and account pages: the
+    menu is now one list on every store page, the current page marked for screen readers."""
+    store = tenant["store"]
+    menu_pattern = re.compile(r'<nav aria-label="Store">(.*?)</nav>', re.S)
+    for path, current in [
+        ("/", "Home"),
+        ("/catalogue", "Catalogue"),
+        ("/cart", "Cart"),
+        ("/login", "Sign in"),
+        ("/signup", None),
+        ("/forgot-password", None),
+    ]:
+        page = client.get(f"{store}{path}")
+        assert page.status_code == 200, path
+        menu = menu_pattern.search(page.get_data(as_text=True)).group(1)
+        labels = re.findall(r">([^<>]+)</a>", menu)
+        assert labels[:3] == ["Home", "Catalogue", "Cart"], (path, labels)
+        marked = re.findall(r'aria-current="page">([^<]+)<', menu)
+        assert marked == ([current] if current else []), (path, marked)

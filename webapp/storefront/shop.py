@@ -236,9 +236,25 @@ def change_quantity(subscription_id: int):
     return redirect(url_for("storefront.account"), code=303)
 
 
+@bp.get("/subscriptions/<int:subscription_id>/cancel")
+def confirm_cancel_subscription(subscription_id: int):
+    """Cancelling ends a paid service: say what happens and ask once more."""
+    sub = _my_subscription(subscription_id)
+    if sub.status != "Active":
+        flash("This subscription is not active.", "error")
+        return redirect(url_for("storefront.account"), code=303)
+    return render_template("storefront/cancel_subscription.html", subscription=sub)
+
+
 @bp.post("/subscriptions/<int:subscription_id>/cancel")
 def cancel_subscription(subscription_id: int):
     sub = _my_subscription(subscription_id)
+    if request.form.get("confirm") != "yes":
+        return render_template(
+            "storefront/cancel_subscription.html",
+            subscription=sub,
+            error="Tick the box to confirm the cancellation.",
+        ), 400
     try:
         order = commerce.cancel(sub)
     except commerce.CommerceError as exc:
