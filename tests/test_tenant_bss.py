@@ -20,6 +20,7 @@ from webapp.models import (
     Organization,
     PriceList,
     PriceListItem,
+    Process,
     Product,
     Storefront,
     TenantReseller,
@@ -526,15 +527,24 @@ def test_create_price_list_validates_currency_and_name(app, tenant, client):
 
 
 @pytest.mark.parametrize("rule", list(pricing.ROUNDING_RULES))
-def test_markup_sets_every_price_by_the_rounding_rule(app, tenant, client, rule):
-    """A markup in the cost currency sets each of the 64 prices to the rounded cost plus
-    markup, in Decimal, in one audited transaction."""
+def test_markup_sets_every_price_by_the_rounding_rule(app, tenant, client, run_jobs, rule):
+    """A markup in the cost currency is a queued process (never the web request) that sets
+    each of the 64 prices to the rounded cost plus markup, in Decimal, audited; the form then
+    remembers the percentage and the rounding."""
     list_id = _default_list(app, tenant["org_id"])
+    before = _prices(app, list_id)
     response = client.post(
         f"/price-lists/{list_id}/markup",
         data={"csrf_token": token_of(client), "markup_percent": "17.5", "rounding": rule},
     )
     assert response.status_code == 303
+    assert "/processes/" in response.headers["Location"]
+    assert _prices(app, list_id) == before  # queued: the request itself changed no price
+    run_jobs()
+    with app.app_context():
+        process = db.session.scalar(select(Process).where(Process.kind == "price_markup"))
+        assert process.status == "Completed"
+        assert process.tasks[0].items_done == 64
     prices, costs = _prices(app, list_id), _costs(app, tenant["org_id"])
     assert len(prices) == len(costs) == 64
     for product_id, cost in costs.items():
@@ -545,9 +555,12 @@ def test_markup_sets_every_price_by_the_rounding_rule(app, tenant, client, rule)
         log = db.session.scalar(select(AuditLog).where(AuditLog.action == "price_list.markup"))
         assert log.after["markup_percent"] == "17.5" and log.after["rounding"] == rule
         assert log.after["updated"] == 64 and log.after["exchange_rate"] is None
+    page = client.get(f"/price-lists/{list_id}").get_data(as_text=True)
+    assert re.search(r'id="markup_percent"[^>]*value="17.5"', page)
+    assert re.search(rf'value="{rule}"[^>]*checked|checked[^>]*value="{rule}"', page)
 
 
-def test_markup_in_another_currency_needs_a_typed_exchange_rate(app, tenant, client):
+def test_markup_in_another_currency_needs_a_typed_exchange_rate(app, tenant, client, run_jobs):
     """For a USD list over EUR costs the markup is refused without a rate, with a clear
     message; with the typed rate every product gets cost × rate × (1 + markup), and the page
     shows costs and margins in USD."""
@@ -582,6 +595,7 @@ def test_markup_in_another_currency_needs_a_typed_exchange_rate(app, tenant, cli
         },
     )
     assert applied.status_code == 303
+    run_jobs()
     prices, costs = _prices(app, list_id), _costs(app, tenant["org_id"])
     assert len(prices) == 64
     for product_id, cost in costs.items():
@@ -589,7 +603,7 @@ def test_markup_in_another_currency_needs_a_typed_exchange_rate(app, tenant, cli
             Decimal("0.01"), rounding="ROUND_HALF_UP"
         )
     product = _product(app, tenant["org_id"])
-    page = client.get(applied.headers["Location"]).get_data(as_text=True)
+    page = client.get(f"/price-lists/{list_id}").get_data(as_text=True)
     row = re.search(rf'<tr id="price-{product["id"]}">.*?</tr>', page, re.S).group(0)
     cost_usd = (product["cost_price"] * Decimal("1.10")).quantize(Decimal("0.01"))
     amount, percent = pricing.margin(product["cost_price"], prices[product["id"]], Decimal("1.10"))
@@ -615,21 +629,91 @@ def test_markup_refuses_bad_percentages(app, tenant, client, markup, message):
 
 def test_currency_setting_changes_the_organization_currency(app, tenant, client):
     """The tenant chooses its currency (ISO 4217); the page says cost prices stay in the
-    distributor's currency; the change is audit-logged."""
+    distributor's currency. A currency without a priced list is not switched silently: the
+    page warns that the storefront would be empty and offers to create the list; switching
+    anyway is explicit, audited, and the dashboard no longer ticks the prices step."""
     page = client.get("/settings/currency").get_data(as_text=True)
     assert "Your cost prices stay in EUR" in page
     token = csrf_from(page)
     bad = client.post("/settings/currency", data={"csrf_token": token, "currency": "EURO"})
     assert bad.status_code == 400 and 'id="currency-error"' in bad.get_data(as_text=True)
-    ok = client.post("/settings/currency", data={"csrf_token": token, "currency": "GBP"})
-    assert ok.status_code == 303
+    warned = client.post("/settings/currency", data={"csrf_token": token, "currency": "GBP"})
+    assert warned.status_code == 200
+    html = warned.get_data(as_text=True)
+    assert "No prices in GBP yet" in html and "would show no products" in html
+    assert 'value="Retail GBP"' in html and "Exchange rate: 1 EUR in GBP" in html
+    with app.app_context():
+        assert db.session.get(Organization, tenant["org_id"]).currency == "EUR"
+        assert (
+            db.session.scalar(select(AuditLog.id).where(AuditLog.action == "organization.currency"))
+            is None
+        )
+
+    anyway = client.post(
+        "/settings/currency",
+        data={"csrf_token": token, "currency": "GBP", "switch_anyway": "yes"},
+    )
+    assert anyway.status_code == 303
     with app.app_context():
         org = db.session.get(Organization, tenant["org_id"])
         assert org.currency == "GBP"
         log = db.session.scalar(select(AuditLog).where(AuditLog.action == "organization.currency"))
         assert (log.before, log.after) == ({"currency": "EUR"}, {"currency": "GBP"})
         assert all(p.cost_currency == "EUR" for p in db.session.scalars(Product.in_org(org.id)))
-    assert "no active price list in GBP" in client.get("/settings/currency").get_data(as_text=True)
+    page = client.get("/settings/currency").get_data(as_text=True)
+    assert "no active price list with prices in GBP" in page
+    home = client.get("/").get_data(as_text=True)
+    assert not re.search(r"Done:</span>\s*<strong>Set your currency and prices</strong>", home)
+
+
+def test_currency_change_with_a_new_price_list_is_one_process(app, tenant, client, run_jobs):
+    """Switching to GBP with 'create the list': a queued process creates Retail GBP, prices
+    every product from cost × typed rate × (1 + markup), then switches the currency; the
+    storefront sells in GBP and the dashboard ticks the prices step."""
+    token = token_of(client)
+    refused = client.post(
+        "/settings/currency/with-price-list",
+        data={
+            "csrf_token": token,
+            "currency": "GBP",
+            "price_list_name": "Retail GBP",
+            "markup_percent": "10",
+            "rounding": "cent",
+            "exchange_rate": "",
+        },
+    )
+    assert refused.status_code == 400
+    assert 'id="exchange_rate-error"' in refused.get_data(as_text=True)
+    queued = client.post(
+        "/settings/currency/with-price-list",
+        data={
+            "csrf_token": token,
+            "currency": "GBP",
+            "price_list_name": "Retail GBP",
+            "markup_percent": "10",
+            "rounding": "cent",
+            "exchange_rate": "0.85",
+        },
+    )
+    assert queued.status_code == 303 and "/processes/" in queued.headers["Location"]
+    with app.app_context():
+        assert db.session.get(Organization, tenant["org_id"]).currency == "EUR"
+    run_jobs()
+    with app.app_context():
+        org = db.session.get(Organization, tenant["org_id"])
+        assert org.currency == "GBP"
+        gbp = db.session.scalar(select(PriceList).where(PriceList.name == "Retail GBP"))
+        assert (gbp.organization_id, gbp.currency) == (org.id, "GBP")
+        process = db.session.scalar(select(Process).where(Process.kind == "currency_change"))
+        assert process.status == "Completed"
+    prices, costs = _prices(app, gbp.id), _costs(app, tenant["org_id"])
+    assert len(prices) == len(costs) == 64
+    for product_id, cost in costs.items():
+        assert prices[product_id] == (cost * Decimal("0.85") * Decimal("1.10")).quantize(
+            Decimal("0.01"), rounding="ROUND_HALF_UP"
+        )
+    home = client.get("/").get_data(as_text=True)
+    assert re.search(r"Done:</span>\s*<strong>Set your currency and prices</strong>", home)
 
 
 def test_distributor_price_lists_stay_read_only(app, demo, auth, client):

@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Account, PriceList, Product, Storefront
+from webapp.models import Account, PriceList, PriceListItem, Product, Storefront
 from webapp.scoping import current_organization, org_id
-from webapp.services import pricing
+from webapp.services import commerce, pricing
 
 bp = Blueprint("home", __name__)
 
@@ -43,6 +43,18 @@ def _branding_url(storefront: Storefront | None) -> str:
     return url_for("home.index")
 
 
+def _storefront_sells(storefront: Storefront | None) -> bool:
+    if storefront is None:
+        return False
+    price_list = commerce.storefront_price_list(storefront)
+    return price_list is not None and (
+        db.session.scalar(
+            select(PriceListItem.id).where(PriceListItem.price_list_id == price_list.id).limit(1)
+        )
+        is not None
+    )
+
+
 def next_steps(storefront: Storefront | None) -> list[NextStep]:
     """The tenant's own next steps, each computed from the rows, never stored as done."""
     has_customer = (
@@ -59,7 +71,9 @@ def next_steps(storefront: Storefront | None) -> list[NextStep]:
         ),
         NextStep(
             "Set your currency and prices",
-            pricing.prices_are_set(org_id()),
+            # Done only when the storefront also has something to sell: a currency switched
+            # to a list without prices empties the shop.
+            pricing.prices_are_set(org_id()) and _storefront_sells(storefront),
             url_for("pricelists.index"),
             "Open your price lists",
             "Your prices start at cost: add your markup, or a price list in your currency.",

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -69,6 +70,19 @@ class MarkupForm(FlaskForm):
     )
     exchange_rate = StringField(
         "Exchange rate", render_kw={"inputmode": "decimal", "autocomplete": "off"}
+    )
+
+
+class CurrencyChangeForm(MarkupForm):
+    """A currency with no priced list yet: the list to create and price in the same step."""
+
+    currency = HiddenField()
+    price_list_name = StringField(
+        "Name of the new price list",
+        validators=[
+            DataRequired("Enter a name for the new price list."),
+            Length(max=120, message="Use at most 120 characters."),
+        ],
     )
 
 

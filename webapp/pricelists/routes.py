@@ -6,6 +6,7 @@ marketing side of the products copied from its distributor."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from webapp.extensions import db
 from webapp.media import uploads_dir
 from webapp.models import AuditLog, Organization, PriceList, PriceListItem, Product
 from webapp.pricelists.forms import (
+    CurrencyChangeForm,
     CurrencyForm,
     MarkupForm,
     PriceListForm,
@@ -26,9 +28,10 @@ from webapp.pricelists.forms import (
     is_currency,
 )
 from webapp.scoping import current_organization, org_id
-from webapp.services import audit, pricing
+from webapp.services import audit, commerce, price_work, pricing
 from webapp.services.images import MAX_BYTES, ImageRejected, store_image
 from webapp.services.pricing import AmountError
+from webapp.services.processes import ProcessRefused
 from webapp.services.sanitize import clean_html
 
 bp = Blueprint("pricelists", __name__)
@@ -198,9 +201,9 @@ def _price_row(product: Product, sell: Decimal | None, currency: str, rate: Deci
     return PriceRow(product, sell, cost, converted, margin, margin_percent)
 
 
-def _last_typed_rate(price_list: PriceList) -> tuple[Decimal | None, AuditLog | None]:
-    """The exchange rate the tenant typed when it last applied a markup to this list."""
-    entry = db.session.scalar(
+def _last_markup(price_list: PriceList) -> AuditLog | None:
+    """The audit of the last markup applied to this list: its terms fill the form again."""
+    return db.session.scalar(
         select(AuditLog)
         .where(
             AuditLog.organization_id == price_list.organization_id,
@@ -211,6 +214,11 @@ def _last_typed_rate(price_list: PriceList) -> tuple[Decimal | None, AuditLog | 
         .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
         .limit(1)
     )
+
+
+def _last_typed_rate(price_list: PriceList) -> tuple[Decimal | None, AuditLog | None]:
+    """The exchange rate the tenant typed when it last applied a markup to this list."""
+    entry = _last_markup(price_list)
     typed = (entry.after or {}).get("exchange_rate") if entry is not None else None
     return (Decimal(typed), entry) if typed else (None, None)
 
@@ -283,6 +291,13 @@ def _tenant_context(
     ]
     if markup_form is None:
         markup_form = MarkupForm(formdata=None)
+        # The form remembers the last markup's percentage and rounding (it forgot them).
+        last = _last_markup(price_list)
+        terms = (last.after or {}) if last is not None else {}
+        if terms.get("markup_percent"):
+            markup_form.markup_percent.data = f"{Decimal(terms['markup_percent']).normalize():f}"
+        if terms.get("rounding") in pricing.ROUNDING_RULES:
+            markup_form.rounding.data = terms["rounding"]
         if rate_info["rate"] is not None:
             markup_form.exchange_rate.data = pricing.plain(rate_info["rate"])
     if foreign is not None:
@@ -417,37 +432,26 @@ def markup(price_list_id: int):
     except AmountError as exc:
         form.exchange_rate.errors = [*form.exchange_rate.errors, str(exc)]
     if valid and not form.markup_percent.errors and not form.exchange_rate.errors:
-        result = pricing.apply_markup(
-            org_id(), price_list, markup_percent, form.rounding.data, rate
-        )
-        rule = pricing.ROUNDING_RULES[form.rounding.data]
-        rate_words = f", 1 {foreign} = {rate} {price_list.currency}" if rate is not None else ""
-        audit.record(
-            organization_id=org_id(),
-            actor=current_user,
-            action="price_list.markup",
-            entity_type="price_list",
-            entity_id=price_list.id,
-            summary=f"Markup {markup_percent} % over cost, {rule}{rate_words}: "
-            f"{result.priced} prices set",
-            after={
-                "markup_percent": str(markup_percent),
-                "rounding": form.rounding.data,
-                "exchange_rate": str(rate) if rate is not None else None,
-                "updated": result.updated,
-                "created": result.created,
-            },
-        )
-        db.session.commit()
-        skipped = ""
-        if result.skipped:
-            skipped = f" {result.skipped} products have no cost price and were left alone."
+        # A whole list is long work: a queued process, batch by batch (never this request).
+        try:
+            launched = price_work.start_markup(
+                org_id(),
+                price_list,
+                current_user,
+                markup_percent,
+                form.rounding.data,
+                rate,
+                foreign,
+            )
+        except ProcessRefused as refused:
+            flash(str(refused), "warning")
+            return redirect(url_for("pricelists.view", price_list_id=price_list.id), 303)
         flash(
-            f"{result.priced} sell prices set to cost plus {markup_percent} %.{skipped}",
+            f"The markup of {markup_percent.normalize():f} % on {price_list.name} is queued: "
+            "prices are set batch by batch. You can leave this page.",
             "success",
         )
-        args = {"rate": str(rate)} if rate is not None else {}
-        return redirect(url_for("pricelists.view", price_list_id=price_list.id, **args), 303)
+        return redirect(url_for("processes.view", process_id=launched.process.id), 303)
     context = _tenant_context(price_list, markup_form=form)
     return render_template("pricelists/tenant_view.html", **context), 400
 
@@ -457,42 +461,135 @@ def markup(price_list_id: int):
 
 @bp.route("/settings/currency", methods=["GET", "POST"])
 def currency():
-    """The tenant's own currency; its cost prices stay in the distributor's currency."""
+    """The tenant's own currency; its cost prices stay in the distributor's currency.
+
+    Switching to a currency without a priced list would empty the storefront, so the page says
+    so and offers to create and price that list in the same step (a queued process that
+    switches the currency last)."""
     org = _tenant_org()
     form = CurrencyForm()
     if request.method == "GET":
         form.currency.data = org.currency
-    if form.validate_on_submit():
-        chosen = form.currency.data
-        if chosen != org.currency:
-            audit.record(
-                organization_id=org.id,
-                actor=current_user,
-                action="organization.currency",
-                entity_type="organization",
-                entity_id=org.id,
-                summary=f"Currency: {org.currency} → {chosen}",
-                before={"currency": org.currency},
-                after={"currency": chosen},
-            )
-            org.currency = chosen
-            db.session.commit()
-            flash(f"Your currency is now {chosen}.", "success")
-        else:
-            flash(f"Your currency stays {chosen}.", "info")
+        return _currency_page(org, form)
+    if not form.validate_on_submit():
+        return _currency_page(org, form, status=400)
+    chosen = form.currency.data
+    if chosen == org.currency:
+        flash(f"Your currency stays {chosen}.", "info")
         return redirect(url_for("pricelists.currency"), 303)
-    has_list = db.session.scalar(
-        PriceList.in_org(org.id)
-        .where(PriceList.currency == org.currency, PriceList.active.is_(True))
-        .limit(1)
+    priced = commerce.priced_list_in(org.id, chosen)
+    if priced is None and request.form.get("switch_anyway") != "yes":
+        change = _currency_change_form(org, chosen)
+        return _currency_page(org, form, change=change)
+    _switch_currency(org, chosen)
+    db.session.commit()
+    if priced is not None:
+        flash(
+            f"Your currency is now {chosen}; your storefront sells from {priced.name}.", "success"
+        )
+    else:
+        flash(
+            f"Your currency is now {chosen}. Your storefront shows no products until a price "
+            f"list in {chosen} has prices.",
+            "warning",
+        )
+    return redirect(url_for("pricelists.currency"), 303)
+
+
+@bp.post("/settings/currency/with-price-list")
+def currency_with_price_list():
+    """Create and price a list in the new currency, then switch: one queued process."""
+    org = _tenant_org()
+    change = CurrencyChangeForm()
+    chosen = change.currency.data or ""
+    if not is_currency(chosen) or chosen == org.currency:
+        abort(400)
+    foreign = None
+    valid = change.validate_on_submit()
+    markup_percent = rate = None
+    try:
+        markup_percent = pricing.parse_markup(change.markup_percent.data)
+    except AmountError as exc:
+        change.markup_percent.errors = [*change.markup_percent.errors, str(exc)]
+    try:
+        foreign = pricing.foreign_cost_currency(org.id, chosen)
+        if foreign is not None:
+            rate = pricing.parse_rate(change.exchange_rate.data, foreign, chosen)
+    except AmountError as exc:
+        change.exchange_rate.errors = [*change.exchange_rate.errors, str(exc)]
+    name = (change.price_list_name.data or "").strip()
+    if name and db.session.scalar(PriceList.in_org(org.id).where(PriceList.name == name)):
+        change.price_list_name.errors = [
+            *change.price_list_name.errors,
+            "You already have a price list with this name.",
+        ]
+    errors = change.markup_percent.errors or change.exchange_rate.errors
+    if not valid or errors or change.price_list_name.errors:
+        form = CurrencyForm(formdata=None)
+        form.currency.data = chosen
+        _label_rate(change, foreign, chosen)
+        return _currency_page(org, form, change=change, status=400)
+    try:
+        launched = price_work.start_currency_change(
+            org, current_user, chosen, name, markup_percent, change.rounding.data, rate, foreign
+        )
+    except ProcessRefused as refused:
+        flash(str(refused), "warning")
+        return redirect(url_for("pricelists.currency"), 303)
+    flash(
+        f"Queued: {name} is created in {chosen} and priced from cost, then your currency "
+        f"becomes {chosen}. Your storefront keeps selling in {org.currency} until then.",
+        "success",
     )
+    return redirect(url_for("processes.view", process_id=launched.process.id), 303)
+
+
+def _switch_currency(org: Organization, chosen: str) -> None:
+    audit.record(
+        organization_id=org.id,
+        actor=current_user,
+        action="organization.currency",
+        entity_type="organization",
+        entity_id=org.id,
+        summary=f"Currency: {org.currency} → {chosen}",
+        before={"currency": org.currency},
+        after={"currency": chosen},
+    )
+    org.currency = chosen
+
+
+def _label_rate(change: CurrencyChangeForm, foreign: str | None, chosen: str) -> None:
+    if foreign is not None:
+        change.exchange_rate.label.text = f"Exchange rate: 1 {foreign} in {chosen}"
+
+
+def _currency_change_form(org: Organization, chosen: str) -> CurrencyChangeForm:
+    change = CurrencyChangeForm(formdata=None)
+    change.currency.data = chosen
+    change.price_list_name.data = f"Retail {chosen}"
+    with suppress(AmountError):  # mixed cost currencies: the page says so elsewhere
+        _label_rate(change, pricing.foreign_cost_currency(org.id, chosen), chosen)
+    return change
+
+
+def _currency_page(org, form, change=None, status=200):
+    has_list = commerce.priced_list_in(org.id, org.currency) is not None
+    foreign = None
+    if change is not None:
+        try:
+            foreign = pricing.foreign_cost_currency(org.id, change.currency.data)
+        except AmountError:
+            foreign = None
     return render_template(
         "pricelists/currency.html",
         form=form,
         org=org,
+        change=change,
+        foreign=foreign,
+        rounding_rules=pricing.ROUNDING_RULES,
         cost_currencies=sorted(pricing.cost_currencies(org.id)),
-        has_list=has_list is not None,
-    ), (400 if request.method == "POST" else 200)
+        has_list=has_list,
+    ), status
 
 
 # --- Products ---------------------------------------------------------------------------------

@@ -42,11 +42,29 @@ def storefront_price_list(storefront: Storefront) -> PriceList | None:
         if chosen and chosen.organization_id == storefront.organization_id and chosen.active:
             return chosen
     org = db.session.get(Organization, storefront.organization_id)
+    priced = priced_list_in(org.id, org.currency)
+    if priced is not None:  # an empty list in the currency must not hide a priced one
+        return priced
     lists = db.session.scalars(
         PriceList.in_org(org.id).where(PriceList.active.is_(True)).order_by(PriceList.id)
     ).all()
     same_currency = [pl for pl in lists if pl.currency == org.currency]
     return (same_currency or lists or [None])[0]
+
+
+def priced_list_in(organization_id: int, currency: str) -> PriceList | None:
+    """The first active list in this currency with at least one price: one the storefront
+    can sell from."""
+    return db.session.scalar(
+        PriceList.in_org(organization_id)
+        .where(
+            PriceList.currency == currency,
+            PriceList.active.is_(True),
+            select(PriceListItem.id).where(PriceListItem.price_list_id == PriceList.id).exists(),
+        )
+        .order_by(PriceList.id)
+        .limit(1)
+    )
 
 
 def price_of(price_list: PriceList, product_id: int) -> Decimal | None:

@@ -137,17 +137,6 @@ def parse_rate(text: str | None, cost_currency: str, list_currency: str) -> Deci
 # --- Price lists in the database --------------------------------------------------------------
 
 
-@dataclass
-class MarkupResult:
-    updated: int = 0
-    created: int = 0
-    skipped: int = 0  # products without a cost price
-
-    @property
-    def priced(self) -> int:
-        return self.updated + self.created
-
-
 def cost_currencies(organization_id: int) -> set[str]:
     """The currencies the organization's products are costed in (one, for a tenant)."""
     return set(
@@ -171,71 +160,80 @@ def foreign_cost_currency(organization_id: int, list_currency: str) -> str | Non
     return others[0] if others else None
 
 
-def apply_markup(
+@dataclass
+class MarkupBatch:
+    last_id: int | None  # the cursor to resume after; None when no product follows
+    found: int = 0
+    updated: int = 0
+    created: int = 0
+    skipped: int = 0
+
+
+def markup_batch(
     organization_id: int,
     price_list: PriceList,
     markup_percent: Decimal,
     rule: str,
     rate: Decimal | None,
-    batch_size: int = 1000,
-) -> MarkupResult:
-    """Set every product's sell price in the list to cost × rate × (1 + markup), rounded.
+    after_id: int,
+    batch_size: int,
+) -> MarkupBatch:
+    """One batch of a markup: the next `batch_size` products after `after_id` get
+    cost × rate × (1 + markup), rounded; the caller commits.
 
-    Batched: a batch of (id, cost) rows is read, prices are computed in Decimal and written
-    with one executemany UPDATE and one INSERT for the missing items; no ORM object per row.
-    The caller commits, so the whole markup is one transaction."""
+    A batch of (id, cost) rows is read, prices are computed in Decimal (the rounding rules are
+    the tenant's, the same as one product's) and written with one executemany UPDATE and one
+    INSERT for the missing items; no ORM object per row. Doing a batch twice gives the same
+    prices, so a batch that a crash interrupted is simply done again."""
     if rule not in ROUNDING_RULES:
         raise ValueError(f"unknown rounding rule {rule!r}")
-    result = MarkupResult()
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            select(Product.id, Product.cost_price, Product.cost_currency)
-            .where(Product.organization_id == organization_id, Product.id > last_id)
-            .order_by(Product.id)
-            .limit(batch_size)
+    rows = db.session.execute(
+        select(Product.id, Product.cost_price, Product.cost_currency)
+        .where(Product.organization_id == organization_id, Product.id > after_id)
+        .order_by(Product.id)
+        .limit(batch_size)
+    ).all()
+    if not rows:
+        return MarkupBatch(last_id=None)
+    batch = MarkupBatch(last_id=rows[-1].id, found=len(rows))
+    existing = dict(
+        db.session.execute(
+            select(PriceListItem.product_id, PriceListItem.id).where(
+                PriceListItem.price_list_id == price_list.id,
+                PriceListItem.organization_id == organization_id,
+                PriceListItem.product_id.in_([r.id for r in rows]),
+            )
         ).all()
-        if not rows:
-            return result
-        last_id = rows[-1].id
-        existing = dict(
-            db.session.execute(
-                select(PriceListItem.product_id, PriceListItem.id).where(
-                    PriceListItem.price_list_id == price_list.id,
-                    PriceListItem.organization_id == organization_id,
-                    PriceListItem.product_id.in_([r.id for r in rows]),
-                )
-            ).all()
-        )
-        updates, inserts = [], []
-        for product_id, cost, currency in rows:
-            if cost is None:
-                result.skipped += 1
-                continue
-            if currency and currency != price_list.currency:
-                if rate is None:
-                    raise AmountError("An exchange rate is needed for this price list.")
-                product_rate = rate
-            else:
-                product_rate = Decimal(1)
-            price = sell_price(cost, markup_percent, rule, product_rate)
-            if product_id in existing:
-                updates.append({"id": existing[product_id], "retail_price": price})
-            else:
-                inserts.append(
-                    {
-                        "organization_id": organization_id,
-                        "price_list_id": price_list.id,
-                        "product_id": product_id,
-                        "retail_price": price,
-                    }
-                )
-        if updates:
-            db.session.execute(update(PriceListItem), updates)
-        if inserts:
-            db.session.execute(insert(PriceListItem), inserts)
-        result.updated += len(updates)
-        result.created += len(inserts)
+    )
+    updates, inserts = [], []
+    for product_id, cost, currency in rows:
+        if cost is None:
+            batch.skipped += 1
+            continue
+        if currency and currency != price_list.currency:
+            if rate is None:
+                raise AmountError("An exchange rate is needed for this price list.")
+            product_rate = rate
+        else:
+            product_rate = Decimal(1)
+        price = sell_price(cost, markup_percent, rule, product_rate)
+        if product_id in existing:
+            updates.append({"id": existing[product_id], "retail_price": price})
+        else:
+            inserts.append(
+                {
+                    "organization_id": organization_id,
+                    "price_list_id": price_list.id,
+                    "product_id": product_id,
+                    "retail_price": price,
+                }
+            )
+    if updates:
+        db.session.execute(update(PriceListItem), updates)
+    if inserts:
+        db.session.execute(insert(PriceListItem), inserts)
+    batch.updated, batch.created = len(updates), len(inserts)
+    return batch
 
 
 def set_price(

@@ -7,6 +7,7 @@ from webapp.services.processes.activation_steps import ACTIVATION_STEPS
 from webapp.services.processes.creation_steps import CREATION_STEPS
 from webapp.services.processes.invoice_steps import ISSUE_STEPS, REPAIR_STEPS, RUN_STEPS
 from webapp.services.processes.kinds import ProcessKind
+from webapp.services.processes.pricing_steps import CURRENCY_STEPS, MARKUP_STEPS
 from webapp.services.processes.step import Step
 from webapp.services.processes.update_steps import UPDATE_STEPS
 from webapp.services.processes.upgrade_steps import UPGRADE_STEPS
@@ -20,6 +21,8 @@ STEPS_OF_KIND: dict[ProcessKind, list[Step]] = {
     ProcessKind.INVOICE_RUN: RUN_STEPS,
     ProcessKind.INVOICE_ISSUE: ISSUE_STEPS,
     ProcessKind.BILLING_REPAIR: REPAIR_STEPS,
+    ProcessKind.PRICE_MARKUP: MARKUP_STEPS,
+    ProcessKind.CURRENCY_CHANGE: CURRENCY_STEPS,
 }
 
 
