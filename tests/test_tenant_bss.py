@@ -460,18 +460,24 @@ def test_inline_price_edit_returns_the_row_for_htmx_and_redirects_without_js(app
     assert money(amount, "EUR") in fragment and pricing.percent_text(percent, "de") in fragment
     assert _prices(app, list_id)[product["id"]] == new_price
 
+    second_price = cost + Decimal("2.25")
+    comma_price = str(second_price).replace(".", ",")  # a decimal comma is understood too
     plain = client.post(
         f"/price-lists/{list_id}/prices",
-        data={"csrf_token": token, "product_id": product["id"], "price": "7,25"},
+        data={"csrf_token": token, "product_id": product["id"], "price": comma_price},
     )
     assert plain.status_code == 303
     assert plain.headers["Location"].endswith(f"/price-lists/{list_id}#price-{product['id']}")
-    assert _prices(app, list_id)[product["id"]] == Decimal("7.25")
+    assert _prices(app, list_id)[product["id"]] == second_price
     with app.app_context():
         logs = db.session.scalars(
             select(AuditLog).where(AuditLog.action == "price_list.price").order_by(AuditLog.id)
         ).all()
-        assert [log.after["retail_price"] for log in logs] == [str(new_price), "7.25"]
+        # stored at the currency's precision: EUR has cents
+        assert [log.after["retail_price"] for log in logs] == [
+            pricing.plain(new_price),
+            pricing.plain(second_price),
+        ]
         assert logs[0].before["retail_price"] == str(cost)
 
 
@@ -498,6 +504,43 @@ def test_negative_or_non_numeric_price_is_refused_next_to_the_field(
         assert re.search(rf'<p class="error" id="sell-{pid}-error"[^>]*>[^<]*{message}', html)
         assert f'value="{typed}"' in html
     assert _prices(app, list_id) == before
+
+
+def test_sell_prices_round_to_the_currency_and_below_cost_needs_a_confirmation(app, tenant, client):
+    """7.499 is stored as 7.50 and the row says so; a price below cost (1.00 on a cost of
+    more) is refused with the margin until "Sell below cost" is ticked; nothing is saved
+    before that."""
+    list_id = _default_list(app, tenant["org_id"])
+    product = _product(app, tenant["org_id"])
+    pid, cost = product["id"], product["cost_price"]
+    token = token_of(client)
+    above = (cost + Decimal("2.499")).quantize(Decimal("0.001"))
+    rounded = client.post(
+        f"/price-lists/{list_id}/prices",
+        data={"csrf_token": token, "product_id": pid, "price": str(above)},
+        headers={"HX-Request": "1"},
+    )
+    expected = above.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    assert f"Saved as {expected}" in rounded.get_data(as_text=True)
+    assert _prices(app, list_id)[pid] == expected
+
+    below = {"csrf_token": token, "product_id": pid, "price": "0.01"}
+    for headers, status in (({"HX-Request": "1"}, 200), ({}, 400)):
+        refused = client.post(f"/price-lists/{list_id}/prices", data=below, headers=headers)
+        assert refused.status_code == status
+        html = refused.get_data(as_text=True)
+        assert re.search(
+            rf'id="sell-{pid}-error"[^>]*>0.01 is below your cost of {pricing.plain(cost)}', html
+        )
+        assert 'name="below_cost" value="yes"' in html
+        assert _prices(app, list_id)[pid] == expected
+    confirmed = client.post(
+        f"/price-lists/{list_id}/prices",
+        data={**below, "below_cost": "yes"},
+        headers={"HX-Request": "1"},
+    )
+    assert "Saved." in confirmed.get_data(as_text=True)
+    assert _prices(app, list_id)[pid] == Decimal("0.01")
 
 
 def test_create_price_list_validates_currency_and_name(app, tenant, client):

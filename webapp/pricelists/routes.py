@@ -346,9 +346,23 @@ def set_price(price_list_id: int):
     product = Product.get_in_org_or_404(request.form.get("product_id", 0, type=int), org_id())
     raw = request.form.get("price", "")
     try:
-        amount = pricing.parse_price(raw)
+        typed = pricing.parse_price(raw)
     except AmountError as exc:
         return _price_error(price_list, product, raw, str(exc))
+    amount = pricing.to_currency_precision(typed, price_list.currency)
+    cost = _price_row(product, None, price_list.currency, _row_rate(price_list)).cost
+    if cost is not None and amount < cost and request.form.get("below_cost") != "yes":
+        _amount, percent = pricing.margin(cost, amount)
+        percent_words = (
+            f", a margin of {pricing.percent_text(percent, current_organization().language)}"
+            if percent is not None
+            else ""
+        )
+        message = (
+            f"{pricing.plain(amount)} is below your cost of {pricing.plain(cost)}{percent_words}. "
+            "Tick “Sell below cost” and save again if you mean it."
+        )
+        return _price_error(price_list, product, raw, message, below_cost=True)
     old, item = pricing.set_price(org_id(), price_list, product, amount)
     if old is None or old != item.retail_price:
         audit.record(
@@ -363,9 +377,14 @@ def set_price(price_list_id: int):
             after={"product_id": product.id, "retail_price": str(amount)},
         )
     db.session.commit()
+    saved = "Saved."
+    if amount != typed:
+        saved = (
+            f"Saved as {pricing.plain(amount)}: {price_list.currency} prices have no smaller unit."
+        )
     if _is_htmx():
-        return _row_response(price_list, product, saved=True)
-    flash(f"{product.name}: sell price saved.", "success")
+        return _row_response(price_list, product, saved=saved)
+    flash(f"{product.name}: sell price {saved[0].lower()}{saved[1:]}", "success")
     return _back_to_list(price_list, f"price-{product.id}")
 
 
@@ -380,7 +399,9 @@ def _row_rate(price_list: PriceList) -> Decimal | None:
         return None
 
 
-def _row_response(price_list, product, *, saved=False, error=None, value=None, status=200):
+def _row_response(
+    price_list, product, *, saved=None, error=None, value=None, below_cost=False, status=200
+):
     sell = db.session.scalar(
         select(PriceListItem.retail_price).where(
             PriceListItem.price_list_id == price_list.id,
@@ -399,18 +420,22 @@ def _row_response(price_list, product, *, saved=False, error=None, value=None, s
         "saved": saved,
         "row_errors": {product.id: error} if error else {},
         "row_values": {product.id: value} if value is not None else {},
+        "row_below_cost": {product.id} if below_cost else set(),
     }
     return render_template("pricelists/_price_row.html", **context), status
 
 
-def _price_error(price_list: PriceList, product: Product, raw: str, message: str):
+def _price_error(
+    price_list: PriceList, product: Product, raw: str, message: str, below_cost: bool = False
+):
     """The message next to the price: in the row (htmx swaps only 2xx, so 200) or on the
-    whole page again (400) for a plain form."""
+    whole page again (400) for a plain form. Nothing is saved."""
     if _is_htmx():
-        return _row_response(price_list, product, error=message, value=raw)
+        return _row_response(price_list, product, error=message, value=raw, below_cost=below_cost)
     context = _tenant_context(
         price_list, row_errors={product.id: message}, row_values={product.id: raw}
     )
+    context["row_below_cost"] = {product.id} if below_cost else set()
     return render_template("pricelists/tenant_view.html", **context), 400
 
 

@@ -111,6 +111,15 @@ def parse_price(text: str | None) -> Decimal:
     return _parse(text, "a price", "12.50", 4)
 
 
+def to_currency_precision(amount: Decimal, currency: str) -> Decimal:
+    """An amount rounded half-up to the currency's minor unit (2 places for EUR, 0 for JPY,
+    3 for KWD): a sell price of 7.499 GBP is 7.50."""
+    from babel.numbers import get_currency_precision
+
+    places = get_currency_precision(currency)
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def parse_markup(text: str | None) -> Decimal:
     """A markup in percent over cost: zero or more (a price below cost is set by hand)."""
     value = _parse(text, "a markup", "25", 4)
@@ -121,7 +130,7 @@ def parse_markup(text: str | None) -> Decimal:
 
 def parse_rate(text: str | None, cost_currency: str, list_currency: str) -> Decimal:
     """An exchange rate typed by the tenant: how much list currency one unit of cost buys."""
-    example = f"1 {cost_currency} = 1.08 {list_currency}"
+    example = f"1 {cost_currency} = … {list_currency}, as your bank quotes it today"
     raw = (text or "").strip()
     if not raw:
         raise AmountError(
