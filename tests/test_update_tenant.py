@@ -658,3 +658,63 @@ def test_steps_are_registered_for_the_worker():
     """Every Update Tenant step is in the shared registry under its own key."""
     for step in update_steps.UPDATE_STEPS:
         assert registry.STEPS[step.key] is step
+
+
+def test_regional_settings_change_after_creation(app, demo, auth, client, run_jobs):
+    """Language, time zone and date format were fixed at creation: now Basic Information
+    changes them for the tenant and its organization at once, audited; a bad time zone is
+    refused next to its field and changes nothing."""
+    from tests.conftest import csrf_from
+    from tests.helpers import submit_creation
+    from webapp.models import AuditLog, Organization, TenantReseller
+
+    auth.login()
+    assert submit_creation(client, app, account="Northwind Cloud").status_code == 303
+    run_jobs()
+    with app.app_context():
+        tenant = db.session.scalar(select(TenantReseller))
+        tenant_id, org_pk = tenant.id, tenant.tenant_organization_id
+    page = client.get(f"/tenant-resellers/{tenant_id}").get_data(as_text=True)
+    assert "Regional settings" in page
+    token = csrf_from(page)
+    url = f"/tenant-resellers/{tenant_id}/regional-settings"
+    bad = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "language": "el",
+            "timezone": "Mars/Olympus",
+            "date_format": "dd/MM/yyyy",
+        },
+    )
+    assert bad.status_code == 400
+    assert 'id="timezone-error"' in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Organization, org_pk).language != "el"
+    ok = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "language": "el",
+            "timezone": "Europe/Athens",
+            "date_format": "yyyy-MM-dd",
+        },
+    )
+    assert ok.status_code == 303
+    with app.app_context():
+        tenant = db.session.get(TenantReseller, tenant_id)
+        org = db.session.get(Organization, org_pk)
+        for holder in (tenant, org):
+            assert (holder.language, holder.timezone, holder.date_format) == (
+                "el",
+                "Europe/Athens",
+                "yyyy-MM-dd",
+            )
+        log = db.session.scalar(
+            select(AuditLog).where(AuditLog.action == "tenant_reseller.regional_settings")
+        )
+        assert log.after == {
+            "language": "el",
+            "timezone": "Europe/Athens",
+            "date_format": "yyyy-MM-dd",
+        }

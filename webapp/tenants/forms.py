@@ -91,3 +91,40 @@ class CreateTenantForm(FlaskForm):
         self.date_format.choices = [
             SelectChoice(pattern, label) for pattern, label in regional.date_format_choices()
         ]
+
+
+class RegionalSettingsForm(FlaskForm):
+    """Language, time zone and date format after creation: they format the tenant's BSS and
+    storefront, so they change at once for both."""
+
+    language = SelectField(
+        "Language", validate_choice=False, validators=[DataRequired("Choose a language.")]
+    )
+    timezone = StringField("Time Zone", validators=[DataRequired("Choose a time zone.")])
+    date_format = SelectField(
+        "Date Format", validate_choice=False, validators=[DataRequired("Choose a date format.")]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [SelectChoice(code, name) for code, name in regional.languages()]
+        self.date_format.choices = [
+            SelectChoice(pattern, label) for pattern, label in regional.date_format_choices()
+        ]
+
+    def check(self) -> bool:
+        """The same rules as the creation form, messages next to each field."""
+        ok = self.validate_on_submit()
+        if self.language.data and not regional.is_language(self.language.data):
+            self.language.errors = [*self.language.errors, "Choose a language from the list."]
+        if self.timezone.data and not regional.is_timezone(self.timezone.data.strip()):
+            self.timezone.errors = [
+                *self.timezone.errors,
+                "Choose a time zone from the list, for example Europe/Athens.",
+            ]
+        if self.date_format.data and not regional.is_date_format(self.date_format.data):
+            self.date_format.errors = [
+                *self.date_format.errors,
+                "Choose a date format from the list.",
+            ]
+        return ok and not (self.language.errors or self.timezone.errors or self.date_format.errors)

@@ -14,7 +14,7 @@ from webapp.scoping import org_id, require_distributor
 from webapp.services import audit, creation, readiness, regional
 from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 from webapp.services.processes.listing import ProcessFilter, process_page
-from webapp.tenants.forms import CreateTenantForm
+from webapp.tenants.forms import CreateTenantForm, RegionalSettingsForm
 
 bp = Blueprint("tenants", __name__)
 
@@ -164,9 +164,73 @@ def _tenant_context(tenant_id: int) -> dict:
 @bp.get("/tenant-resellers/<int:tenant_id>")
 def view(tenant_id: int):
     """Basic Information: Client ID, status, edition, regional settings, Separate Invoices."""
+    return _basic_information(_tenant_context(tenant_id))
+
+
+def _basic_information(context: dict, regional_form: RegionalSettingsForm | None = None):
+    tenant = context["tenant"]
+    if regional_form is None:
+        regional_form = RegionalSettingsForm(formdata=None)
+        regional_form.language.data = tenant.language
+        regional_form.timezone.data = tenant.timezone
+        regional_form.date_format.data = tenant.date_format
+    latest = _process_page(tenant.id).rows[:1]
+    return render_template(
+        "tenants/view.html",
+        tab="basic",
+        latest=latest,
+        regional_form=regional_form,
+        timezones=regional.timezones(),
+        **context,
+    )
+
+
+REGIONAL_FIELDS = ("language", "timezone", "date_format")
+
+
+@bp.post("/tenant-resellers/<int:tenant_id>/regional-settings")
+def set_regional_settings(tenant_id: int):
+    """Language, time zone and date format after creation: the tenant's BSS and storefront
+    use them at once (they are copied to its organization); audited with before and after."""
     context = _tenant_context(tenant_id)
-    latest = _process_page(tenant_id).rows[:1]
-    return render_template("tenants/view.html", tab="basic", latest=latest, **context)
+    tenant, tenant_org = context["tenant"], context["tenant_org"]
+    form = RegionalSettingsForm()
+    if not form.check():
+        return _basic_information(context, form), 400
+    chosen = {
+        "language": form.language.data,
+        "timezone": form.timezone.data.strip(),
+        "date_format": form.date_format.data,
+    }
+    before = {name: getattr(tenant, name) for name in REGIONAL_FIELDS}
+    if chosen == before:
+        flash("Nothing changed.", "info")
+    else:
+        changed = ", ".join(
+            f"{name.replace('_', ' ')} {before[name]} → {chosen[name]}"
+            for name in REGIONAL_FIELDS
+            if before[name] != chosen[name]
+        )
+        audit.record(
+            organization_id=org_id(),
+            actor=current_user,
+            action="tenant_reseller.regional_settings",
+            entity_type="tenant_reseller",
+            entity_id=tenant.id,
+            summary=f"Regional settings: {changed}",
+            before=before,
+            after=chosen,
+        )
+        for name, value in chosen.items():
+            setattr(tenant, name, value)
+            if tenant_org is not None:
+                setattr(tenant_org, name, value)
+        db.session.commit()
+        flash(
+            "Regional settings saved: the reseller's BSS and storefront use them from now on.",
+            "success",
+        )
+    return redirect(url_for("tenants.view", tenant_id=tenant.id), code=303)
 
 
 @bp.post("/tenant-resellers/<int:tenant_id>/separate-invoices")
