@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, url_for
 from sqlalchemy import func, select
 
 from webapp.extensions import db
@@ -108,6 +109,16 @@ def _distributor_dashboard(org):
             oid, now, current_app.config["HEARTBEAT_STALE_SECONDS"]
         ),
     )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every site for /favicon.ico: answer with the icon, not a 404."""
+    icon = Path(current_app.static_folder, "favicon.ico").read_bytes()  # 731 bytes
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/")
