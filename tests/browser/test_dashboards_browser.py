@@ -152,3 +152,44 @@ def test_navigation_stays_on_one_line_at_1366_with_a_badge(
     assert max(middles) - min(middles) <= 4, middles  # one row: the same vertical middle
     scroll = page.evaluate("() => document.documentElement.scrollWidth")
     assert scroll <= 1366
+
+
+def test_branding_preview_requests_in_a_row_log_no_error(
+    app, demo, northwind_tenant, live_server, browser_page, sign_in
+):
+    """Changes faster than the preview answers (three in a row) end with the last one
+    previewed and no htmx:sendAbort error in the console."""
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(client_id=northwind_tenant.client_id, username="nwadmin", password=GOOD_PASSWORD)
+    page.goto(f"{live_server}/branding")
+    page.wait_for_load_state("networkidle")
+    with page.expect_response(lambda r: r.url.endswith("/preview") or "preview" in r.url):
+        page.evaluate(
+            """() => {
+                const form = document.querySelector('form.branding-form');
+                const name = form.querySelector('input[name=brand_name]');
+                for (const text of ['One', 'Two', 'Three Shop']) {
+                    name.value = text;
+                    form.dispatchEvent(new Event('change', {bubbles: true}));
+                }
+            }"""
+        )
+    page.wait_for_load_state("networkidle")
+    expect_text = page.locator("#brand-preview-body")
+    assert "Three Shop" in expect_text.inner_text()
+    assert not errors, errors
+
+
+def test_save_separate_invoices_keeps_its_distance_from_the_next_heading(
+    app, demo, northwind_tenant, live_server, browser_page, sign_in
+):
+    """On the tenant reseller page, at least 16 px between the Save Separate Invoices button
+    and the Creation heading below it."""
+    page = browser_page
+    sign_in()
+    page.goto(f"{live_server}/tenant-resellers/{northwind_tenant.tenant_id}")
+    button = page.get_by_role("button", name="Save Separate Invoices").bounding_box()
+    heading = page.get_by_role("heading", name="Creation", exact=True).bounding_box()
+    assert heading["y"] - (button["y"] + button["height"]) >= 16
