@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -187,8 +188,8 @@ def test_revoked_token_gets_401_and_the_revocation_is_audited(app, demo, auth, c
 
 
 def test_token_pages_are_for_the_distributors_admins_only(app, demo, auth, client):
-    """Signed out → sign-in page; staff → 403; a tenant's admin → 404; the API blueprint is
-    public but the token pages are not."""
+    """Signed out → sign-in page; staff → 404 (as every admin page); a tenant's admin → 404;
+    the API blueprint is public but the token pages are not."""
     assert client.get("/settings/api-tokens").status_code == 302
     assert client.post("/settings/api-tokens", data={"name": "x"}).status_code in (302, 400)
     with app.app_context():
@@ -213,7 +214,8 @@ def test_token_pages_are_for_the_distributors_admins_only(app, demo, auth, clien
         )
         db.session.commit()
     auth.login(username="clerk", password=GOOD_PASSWORD)
-    assert client.get("/settings/api-tokens").status_code == 403
+    assert client.get("/settings/api-tokens").status_code == 404
+    assert client.get("/admin/queue-health").status_code == 404  # the same rule
     assert "API tokens" not in client.get("/accounts/").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": auth.token()})
     auth.login(client_id="TENANTAPI1", username="tadmin", password=GOOD_PASSWORD)
@@ -386,6 +388,16 @@ def test_create_returns_202_with_the_process_and_lists_show_it(app, client, toke
         headers=bearer(token),
     ).get_json()
     assert only_this["total"] == 1
+
+
+@pytest.mark.parametrize("edition", ["basic", "PREMIUM", "Basic", " premium "])
+def test_edition_is_accepted_in_any_case(app, client, token, edition):
+    """edition "basic" is taken as the CLI takes --edition basic, and stored as Basic."""
+    response = client.post(CREATE, json=creation_body(app, edition=edition), headers=bearer(token))
+    assert response.status_code == 202, response.get_data(as_text=True)
+    with app.app_context():
+        tenant = db.session.get(TenantReseller, response.get_json()["tenant_reseller_id"])
+        assert tenant.edition == edition.strip().capitalize()
 
 
 def test_processes_are_listed_newest_first(app, client, token):
@@ -717,7 +729,7 @@ def test_polling_the_process_until_a_real_worker_completed_it(app, client, token
     assert all(t["started_at"] and t["finished_at"] for t in process["tasks"])
     copy = next(t for t in process["tasks"] if t["step"] == "copy_products")
     assert copy["items_done"] == copy["items_total"] == 64
-    assert len(process["client_id"]) == 10
+    assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", process["client_id"])  # as the UI shows it
     tenant = client.get(process["links"]["tenant_reseller"], headers=bearer(token)).get_json()
     assert tenant["status"] == "Active" and tenant["client_id"] == process["client_id"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def test_create_then_list_and_show_as_json(app, demo, run_jobs):
     shown = runner.invoke(args=["processes", "show", str(created["id"]), "--json"])
     data = json.loads(shown.output)
     assert data["status"] == "Completed" and data["progress"] == 100
-    assert len(data["client_id"]) == 10
+    assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", data["client_id"])  # as the UI shows it
     assert [t["status"] for t in data["tasks"]] == ["Completed"] * 8
     copy = next(t for t in data["tasks"] if t["step"] == "copy_products")
     assert copy["items_done"] == copy["items_total"] == 64
@@ -120,3 +121,61 @@ def test_wait_prints_progress_and_exits_0_on_completed(app, demo, migrated, redi
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["status"] == "Completed" and summary["client_id"]
     assert "%]" in done.stderr  # progress lines went to stderr
+
+
+@pytest.mark.parametrize("given", ["UELM5-6HM2C", "UELM56HM2C", "uelm5-6hm2c"])
+def test_client_id_is_accepted_in_either_form(app, demo, given):
+    """--client-id takes the hyphenated form the UI shows as well as the stored one."""
+    from webapp.extensions import db
+    from webapp.models import Organization
+
+    with app.app_context():
+        db.session.add(Organization(name="Second Distributor", client_id="UELM56HM2C"))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["billing", "reconcile", "--client-id", given, "--json"]
+    )
+    assert "No distributor organization" not in result.output
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("edition,stored", [("PREMIUM", "Premium"), ("Basic", "Basic")])
+def test_edition_is_accepted_in_any_case(app, demo, edition, stored):
+    """--edition takes any case, as the API's edition does, and stores the canonical name."""
+    from webapp.extensions import db
+    from webapp.models import TenantReseller
+
+    args = list(CREATE)
+    args[args.index("--edition") + 1] = edition
+    result = app.test_cli_runner().invoke(args=[*args, "--json"], input=GOOD_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(db.select(TenantReseller.edition)).all() == [stored]
+
+
+def _command_paths(group, prefix=()):
+    """Every leaf command under a click group, as a tuple of words."""
+    import click
+
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+def test_every_cli_command_is_in_the_readme(app):
+    """Each command of `flask --app wsgi --help` (recursively) appears in the README's
+    Command line section; Flask's own run/shell/routes and Flask-Migrate's db group only by
+    their names."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    flask_own = {"run", "shell", "routes"}
+    missing = []
+    for path in _command_paths(app.cli):
+        if path[0] in flask_own:
+            continue
+        words = path[:1] if path[0] == "db" else path
+        if f"flask --app wsgi {' '.join(words)}" not in section:
+            missing.append(" ".join(path))
+    assert not missing, f"not in the README: {missing}"

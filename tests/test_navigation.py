@@ -21,6 +21,7 @@ from webapp.services.passwords import hash_password
 # Not pages of the BSS, or not reached from its menu on purpose; each with the reason.
 NOT_NAVIGATION = {
     "static": "files",
+    "home.favicon": "the browser's tab icon",
     "ops.healthz": "probes for the operator's monitoring",
     "ops.readyz": "probes for the operator's monitoring",
     "ops.metrics": "scraped by Prometheus",

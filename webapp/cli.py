@@ -14,6 +14,13 @@ from sqlalchemy import select
 from webapp.extensions import db
 
 
+def normalise_client_id(raw: str) -> str:
+    """Both forms on input: "UELM5-6HM2C" and "UELM56HM2C" name the same organization."""
+    from webapp.services.client_ids import normalise_client_id as normalise
+
+    return normalise(raw)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(worker_command)
@@ -34,7 +41,7 @@ def seed_demo_command(products: int | None) -> None:
     from webapp.demo import seed_bulk, seed_demo
 
     org = seed_demo()
-    click.echo(f"Demo data ready: Client ID {org.client_id}, username admin.")
+    click.echo(f"Demo data ready: Client ID {org.display_client_id}, username admin.")
     if products:
         started = time.perf_counter()
         seed_bulk(org, products)
@@ -82,7 +89,10 @@ tenant_reseller_group = AppGroup("tenant-reseller", help="Create tenant reseller
 @click.option("--account", "account_name", required=True, help="The reseller account's name.")
 @click.option("--price-list", "price_list_name", required=True)
 @click.option(
-    "--edition", type=click.Choice(["basic", "premium"], case_sensitive=False), required=True
+    "--edition",
+    type=click.Choice(["basic", "premium"], case_sensitive=False),
+    required=True,
+    help="basic or premium, in any case (as in the API).",
 )
 @click.option("--language", required=True, help="A language code such as en or de.")
 @click.option("--timezone", required=True, help="An IANA time zone such as Europe/Athens.")
@@ -109,7 +119,9 @@ def create_command(**opts) -> None:
     from webapp.models import Account, Organization, PriceList
     from webapp.services import creation
 
-    org = db.session.scalar(select(Organization).where(Organization.client_id == opts["client_id"]))
+    org = db.session.scalar(
+        select(Organization).where(Organization.client_id == normalise_client_id(opts["client_id"]))
+    )
     if org is None:
         _fail(f"No organization has Client ID {opts['client_id']}.")
     account = db.session.scalar(Account.in_org(org.id).where(Account.name == opts["account_name"]))
@@ -127,7 +139,7 @@ def create_command(**opts) -> None:
         language=opts["language"],
         timezone=opts["timezone"],
         date_format=opts["date_format"],
-        edition=opts["edition"].capitalize(),
+        edition=creation.canonical_edition(opts["edition"]),
         separate_invoices=opts["separate_invoices"],
         admin_username=opts["admin_username"],
         admin_email=opts["admin_email"],
@@ -189,7 +201,9 @@ def update_command(**opts) -> None:
     from webapp.models import Account, Organization
     from webapp.services import creation, tenant_update
 
-    org = db.session.scalar(select(Organization).where(Organization.client_id == opts["client_id"]))
+    org = db.session.scalar(
+        select(Organization).where(Organization.client_id == normalise_client_id(opts["client_id"]))
+    )
     if org is None:
         _fail(f"No organization has Client ID {opts['client_id']}.")
     account = db.session.scalar(Account.in_org(org.id).where(Account.name == opts["account_name"]))
@@ -313,7 +327,9 @@ def _distributor(client_id: str | None):
 
     roots = select(Organization).where(Organization.parent_id.is_(None))
     if client_id:
-        org = db.session.scalar(roots.where(Organization.client_id == client_id))
+        org = db.session.scalar(
+            roots.where(Organization.client_id == normalise_client_id(client_id))
+        )
         if org is None:
             _fail(f"No distributor organization has Client ID {client_id}.")
         return org
@@ -321,7 +337,7 @@ def _distributor(client_id: str | None):
     if not orgs:
         _fail("There is no distributor organization yet (flask seed-demo makes one).")
     if len(orgs) > 1:
-        ids = ", ".join(o.client_id for o in orgs)
+        ids = ", ".join(o.display_client_id for o in orgs)
         _fail(f"There are several distributors ({ids}): choose one with --client-id.")
     return orgs[0]
 

@@ -40,6 +40,7 @@ PUBLIC_ENDPOINTS = {
     "auth.accept_invitation",
     "auth.unlock",
     "static",
+    "home.favicon",
     "ops.healthz",
     "ops.readyz",
     "ops.metrics",

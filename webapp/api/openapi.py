@@ -24,6 +24,15 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _any_case(*words: str) -> str:
+    """A pattern matching each word in any case (JSON Schema patterns have no flags)."""
+
+    def letters(word: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+    return "^(?:" + "|".join(letters(w) for w in words) + ")$"
+
+
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
@@ -316,7 +325,11 @@ def _schemas() -> dict[str, Any]:
                 "description": "One of the account's ready price lists; the tenant's "
                 "products are copied from it with its retail prices as cost prices.",
             },
-            "edition": {"type": "string", "enum": [e.value for e in Edition]},
+            "edition": {
+                "type": "string",
+                "pattern": _any_case(*(e.value for e in Edition)),
+                "description": "Basic or Premium, in any case (basic, BASIC, Basic).",
+            },
             "language": {"type": "string", "enum": list(regional.LANGUAGE_CODES)},
             "timezone": {"type": "string", "enum": regional.timezones()},
             "date_format": {"type": "string", "enum": list(regional.DATE_FORMATS)},

@@ -266,7 +266,7 @@ def _creation_request(body: Any) -> creation.CreationRequest:
         language=values.get("language", ""),
         timezone=values.get("timezone", ""),
         date_format=values.get("date_format", ""),
-        edition=values.get("edition", ""),
+        edition=creation.canonical_edition(values.get("edition", "")),
         separate_invoices=values.get("separate_invoices", False),
         admin_username=values.get("admin_username", ""),
         admin_email=values.get("admin_email", ""),

@@ -5,7 +5,7 @@ in the response to its creation and never again."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 from webapp.api import tokens
 from webapp.extensions import db
 from webapp.models import ApiToken, User
-from webapp.scoping import org_id, require_admin, require_distributor
+from webapp.scoping import org_id, require_distributor
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/settings/api-tokens")
 
@@ -34,7 +34,8 @@ class TokenForm(FlaskForm):
 @bp.before_request
 def administrators_only():
     require_distributor()  # tenants have no API: the page looks absent to them
-    require_admin()
+    if not current_user.is_admin:
+        abort(404)  # like every admin page (/admin/…): absent to staff, not forbidden
 
 
 def _page(form: TokenForm, new_token: str | None = None, created: ApiToken | None = None):

@@ -1,16 +1,18 @@
-"""The landing page after sign-in: the distributor's accounts or the tenant's dashboard."""
+"""The landing page after sign-in: the distributor's overview or the tenant's dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, url_for
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Account, PriceList, PriceListItem, Product, Storefront
+from webapp.models.base import utcnow
 from webapp.scoping import current_organization, org_id
-from webapp.services import commerce, pricing
+from webapp.services import commerce, dashboards, pricing
 
 bp = Blueprint("home", __name__)
 
@@ -88,17 +90,63 @@ def next_steps(storefront: Storefront | None) -> list[NextStep]:
     ]
 
 
+def _distributor_dashboard(org):
+    """How tenants, processes and sales are going, and what needs a person."""
+    now = utcnow()
+    oid = org_id()
+    tenants = dashboards.tenants_by_status(oid)
+    days = dashboards.processes_per_day(oid, now)
+    outcome_totals = {o: sum(d.counts.get(o, 0) for d in days) for o in dashboards.OUTCOMES}
+    timings = dashboards.creation_step_timings(oid)
+    invoiced = dashboards.invoiced_per_month(oid)
+    revenue_charts: dict[str, list] = {}
+    for row in invoiced:
+        revenue_charts.setdefault(row.currency, []).append(
+            dashboards.Bar(row.month, float(row.amount))
+        )
+    return render_template(
+        "home/distributor_dashboard.html",
+        org=org,
+        tenants=tenants,
+        tenants_desc="Tenant resellers per status: "
+        + ", ".join(f"{b.label} {b.value}" for b in tenants)
+        + ".",
+        days=days,
+        outcomes=dashboards.OUTCOMES,
+        outcome_totals=", ".join(f"{k} {v}" for k, v in outcome_totals.items()) + " in all.",
+        timings=timings,
+        timing_bars=[dashboards.Bar(t.title, round(t.p95_seconds, 1)) for t in timings],
+        revenue_charts=sorted(revenue_charts.items()),
+        amount=lambda value: f"{value:,.2f}",
+        backordered=dashboards.backordered_orders_per_month(oid),
+        attention=dashboards.needs_a_person(
+            oid, now, current_app.config["HEARTBEAT_STALE_SECONDS"]
+        ),
+    )
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every site for /favicon.ico: answer with the icon, not a 404."""
+    icon = Path(current_app.static_folder, "favicon.ico").read_bytes()  # 731 bytes
+    response = Response(icon, mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
 @bp.get("/")
 def index():
-    """Distributor staff start at Accounts; a tenant's users at their dashboard."""
+    """The distributor's overview, or the tenant's dashboard."""
     org = current_organization()
     if org.is_root:
-        return redirect(url_for("accounts.index"))
+        return _distributor_dashboard(org)
     product_count = db.session.scalar(
         select(func.count()).select_from(Product).where(Product.organization_id == org_id())
     )
     price_lists = db.session.scalars(PriceList.in_org(org_id()).order_by(PriceList.name)).all()
     storefront = db.session.scalar(Storefront.in_org(org_id()))
+    now = utcnow()
     return render_template(
         "home/tenant_dashboard.html",
         org=org,
@@ -106,4 +154,9 @@ def index():
         price_lists=price_lists,
         storefront=storefront,
         steps=next_steps(storefront),
+        orders=dashboards.orders_per_month(org_id(), now),
+        active=dashboards.active_subscriptions_per_month(org_id(), now),
+        recurring=dashboards.monthly_recurring_revenue(org_id()),
+        top=dashboards.top_products(org_id()),
+        customers=dashboards.storefront_customers(org_id()),
     )

@@ -146,6 +146,17 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")
 
 
+def canonical_edition(raw: str) -> str:
+    """ "basic", "BASIC" or "Basic" → "Basic": every entry point takes any case; anything
+    else comes back unchanged for validate() to refuse."""
+    from webapp.models import Edition
+
+    for edition in Edition:
+        if isinstance(raw, str) and raw.strip().casefold() == edition.value.casefold():
+            return edition.value
+    return raw
+
+
 def validate(req: CreationRequest) -> dict[str, str]:
     """Field name → message for every field that is wrong; empty when all are right."""
     from email_validator import EmailNotValidError, validate_email

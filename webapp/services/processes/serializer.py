@@ -29,7 +29,7 @@ def client_id_of(tenant: TenantReseller | None) -> str | None:
     if tenant is None or tenant.tenant_organization_id is None:
         return None
     org = db.session.get(Organization, tenant.tenant_organization_id)
-    return org.client_id if org else None
+    return org.display_client_id if org else None  # the form the UI shows
 
 
 def task_json(task: ProcessTask) -> dict[str, Any]:
