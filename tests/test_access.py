@@ -26,6 +26,7 @@ from webapp.services.passwords import hash_password
 PUBLIC = {
     "auth.login",
     "static",
+    "home.favicon",  # the tab icon, asked for by the browser on the sign-in page too
     "ops.healthz",
     "ops.readyz",
     "ops.metrics",
