@@ -249,3 +249,135 @@ def test_subscriptions_search_and_csv(app, demo, auth, client):
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert rows[0][:2] == ["Customer", "Product"]
     assert len(rows) > 1 and all(r[0] == name for r in rows[1:])
+
+
+def _add_users(app, organization_id: int, start: int, count: int) -> None:
+    from webapp.models import User
+
+    with app.app_context():
+        for n in range(start, start + count):
+            db.session.add(
+                User(
+                    organization_id=organization_id,
+                    username=f"staff{n:04d}",
+                    email=f"staff{n:04d}@example.com",
+                    password_hash="",
+                    active=n % 5 != 0,
+                )
+            )
+        db.session.commit()
+
+
+def _add_tenants(app, organization_id: int, start: int, count: int) -> None:
+    """Tenant reseller rows (In progress, no tenant organization yet), one per new reseller."""
+    from webapp.models import PriceList, TenantReseller
+
+    with app.app_context():
+        price_list = db.session.scalars(PriceList.in_org(organization_id)).first()
+        for n in range(start, start + count):
+            account = Account(
+                organization_id=organization_id, name=f"Tenant {n:04d}", is_reseller=True
+            )
+            db.session.add(account)
+            db.session.flush()
+            db.session.add(
+                TenantReseller(
+                    organization_id=organization_id,
+                    account_id=account.id,
+                    price_list_id=price_list.id,
+                    language="en",
+                    timezone="UTC",
+                    date_format="dd/MM/yyyy",
+                    edition="basic",
+                    admin_username=f"admin{n}",
+                    admin_email=f"admin{n}@example.com",
+                )
+            )
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("url", "grow"), [("/users", _add_users), ("/tenant-resellers", _add_tenants)]
+)
+def test_users_and_tenants_queries_do_not_grow_with_rows(app, demo, auth, client, url, grow):
+    """Users and tenant resellers: the same queries for 5 rows as for 200; paged."""
+    auth.login()
+    grow(app, demo, 0, 5)
+    small = _queries_for(app, client, url)
+    grow(app, demo, 5, 195)
+    assert _queries_for(app, client, url) == small
+    page = client.get(url).get_data(as_text=True)
+    total = int(re.search(r"1–50 of (\d+)", page).group(1))
+    assert total >= 200
+    assert client.get(f"{url}?page={-(-total // 50) + 1}").status_code == 404
+
+
+def test_users_search_sort_and_csv(app, demo, auth, client):
+    """Users: search by email, sort by username descending, CSV of the matching users."""
+    auth.login()
+    _add_users(app, demo, 0, 60)
+    page = client.get("/users?q=staff0059@").get_data(as_text=True)
+    assert "staff0059" in page and "staff0058" not in page
+    desc = client.get("/users?q=staff&sort=username&dir=desc").get_data(as_text=True)
+    assert desc.index("staff0059") < desc.index("staff0058")
+    exported = client.get("/users?format=csv&q=staff").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0] == ["Username", "Email", "Role", "Status", "Two-factor"]
+    assert len(rows) == 61
+    assert ["staff0000", "staff0000@example.com", "Staff", "Disabled", "Off"] in rows
+
+
+def test_tenants_search_and_csv(app, demo, auth, client):
+    """Tenant resellers: search by account name; the CSV lists every matching tenant."""
+    auth.login()
+    _add_tenants(app, demo, 0, 55)
+    page = client.get("/tenant-resellers?q=Tenant 0054").get_data(as_text=True)
+    assert "Tenant 0054" in page and "Tenant 0053" not in page
+    exported = client.get("/tenant-resellers?format=csv&q=Tenant").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0][:2] == ["Name", "Account"] and len(rows) == 56
+
+
+def _add_products(app, organization_id: int, start: int, count: int) -> None:
+    from decimal import Decimal
+
+    from webapp.models import Product
+
+    with app.app_context():
+        platforms = db.session.scalars(select(ProvisioningPlatform)).all()
+        db.session.add_all(
+            Product(
+                organization_id=organization_id,
+                platform_id=platforms[n % len(platforms)].id,
+                sku=f"ZZ-{n:05d}",
+                name=f"Zeta product {n:05d}",
+                category="Grown",
+                cost_price=Decimal(n) if n % 2 else None,
+                cost_currency="EUR" if n % 2 else None,
+            )
+            for n in range(start, start + count)
+        )
+        db.session.commit()
+
+
+def test_products_queries_do_not_grow_with_rows(app, demo, auth, client):
+    """The catalogue page: the same queries for 5 more products as for 200 more (platforms
+    loaded with the page), and paged."""
+    auth.login()
+    _add_products(app, demo, 0, 5)
+    small = _queries_for(app, client, "/products?sort=sku&dir=desc")
+    _add_products(app, demo, 5, 195)
+    assert _queries_for(app, client, "/products?sort=sku&dir=desc") == small
+    page = client.get("/products?sort=sku&dir=desc").get_data(as_text=True)
+    assert "ZZ-00199" in page and "ZZ-00149" not in page
+    assert 'aria-sort="descending"' in page
+
+
+def test_products_csv_every_matching_row(app, demo, auth, client):
+    """The catalogue's CSV: every product matching the search, not one page."""
+    auth.login()
+    _add_products(app, demo, 0, 120)
+    exported = client.get("/products?format=csv&q=ZZ-").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0][:2] == ["Product", "SKU"] and len(rows) == 121
+    assert ["Zeta product 00001", "ZZ-00001"] == rows[1][:2] or rows[1][1].startswith("ZZ-")
