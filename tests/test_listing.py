@@ -380,4 +380,38 @@ def test_products_csv_every_matching_row(app, demo, auth, client):
     exported = client.get("/products?format=csv&q=ZZ-").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert rows[0][:2] == ["Product", "SKU"] and len(rows) == 121
-    assert ["Zeta product 00001", "ZZ-00001"] == rows[1][:2] or rows[1][1].startswith("ZZ-")
+    assert rows[1][:2] == ["Zeta product 00001", "ZZ-00001"] or rows[1][1].startswith("ZZ-")
+
+
+def _add_processes(app, organization_id: int, start: int, count: int) -> None:
+    """Finished processes with two tasks each (progress is read from the tasks)."""
+    from webapp.models import Process, ProcessTask
+
+    with app.app_context():
+        for n in range(start, start + count):
+            process = Process(
+                organization_id=organization_id,
+                name=f"Grown process {n:04d}",
+                status="Completed",
+            )
+            process.tasks = [
+                ProcessTask(position=i, step=f"s{i}", title=f"Step {i}", status="Completed")
+                for i in range(2)
+            ]
+            db.session.add(process)
+        db.session.commit()
+
+
+def test_processes_queries_do_not_grow_and_csv_has_every_process(app, demo, auth, client):
+    """All processes: the same queries for 5 as for 200 (tasks loaded with the page); the CSV
+    holds every process the filter matches, with its progress."""
+    auth.login()
+    _add_processes(app, demo, 0, 5)
+    small = _queries_for(app, client, "/processes/")
+    _add_processes(app, demo, 5, 195)
+    assert _queries_for(app, client, "/processes/") == small
+    exported = client.get("/processes/?format=csv&status=Completed").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Process", "Kind", "Status"]
+    grown = [r for r in rows[1:] if r[0].startswith("Grown process")]
+    assert len(grown) == 200 and all(r[2] == "Completed" and r[3] == "100" for r in grown)
