@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 
 from webapp.extensions import db
 from webapp.htmx import is_htmx
@@ -14,6 +13,7 @@ from webapp.scoping import org_id
 from webapp.services.processes import ProcessRefused, actions, estimate
 from webapp.services.processes.kinds import KIND_LABELS, ProcessKind
 from webapp.services.processes.listing import ProcessFilter, all_processes, process_page
+from webapp.templating import render_fragment
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -97,7 +97,7 @@ def view(process_id: int):
 def status(process_id: int):
     """The polling fragment; once finished it carries no trigger, so polling stops."""
     process = Process.get_in_org_or_404(process_id, org_id())
-    return render_block("processes/view.html", "status", **_context(process))
+    return render_fragment("processes/view.html", "status", **_context(process))
 
 
 @bp.post("/<int:process_id>/<action>")
