@@ -31,3 +31,13 @@ def test_a_missing_process_status_is_a_normal_404_page(app, demo, auth, client):
     missing = client.get("/processes/999999/status")
     assert missing.status_code == 404
     assert "Not found" in missing.get_data(as_text=True)
+
+
+def test_healthz_runs_no_query_even_for_a_signed_in_browser(app, demo, auth, client):
+    """/healthz answers without loading the user of the session cookie (no SQL at all)."""
+    auth.login()
+    client.get("/healthz")
+    with counted(app) as statements:
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert statements == []
