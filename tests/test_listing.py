@@ -111,6 +111,10 @@ def test_accounts_sort_by_whitelisted_columns_only(app, demo, auth, client):
     assert page.index("Grown 0059") < page.index("Grown 0058")
     assert 'aria-sort="descending"' in page
     assert "Grown 0009" not in page  # on page 2
+    fragment = client.get("/accounts/?sort=name&dir=desc&q=Grown", headers={"HX-Request": "1"})
+    assert fragment.status_code == 200
+    assert 'aria-sort="descending"' in fragment.get_data(as_text=True)
+    assert '<nav class="pager"' in fragment.get_data(as_text=True)
     odd = client.get("/accounts/?sort=name;drop table account&q=Grown")
     assert odd.status_code == 200
     body = odd.get_data(as_text=True)
