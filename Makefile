@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Local use: without SECRET_KEY the app keeps a random one in instance/secret_key.
+run: export APP_ENV ?= development
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo

@@ -120,6 +120,7 @@ def test_sigterm_stops_web_worker_and_embedded_redis(tmp_path):
         INSTANCE_PATH=str(tmp_path),
         DATABASE_URL=f"sqlite:///{tmp_path}/run.sqlite3",
         PORT=str(port),
+        APP_ENV="development",  # as `make run` sets
     )
     _run_flask(env, "db", "upgrade")
     _run_flask(env, "seed-demo")
@@ -186,6 +187,7 @@ def test_a_killed_worker_is_started_again(tmp_path):
         INSTANCE_PATH=str(tmp_path),
         DATABASE_URL=f"sqlite:///{tmp_path}/run.sqlite3",
         PORT=str(port),
+        APP_ENV="development",  # as `make run` sets
     )
     _run_flask(env, "db", "upgrade")
     log_path = tmp_path / "devserver.log"

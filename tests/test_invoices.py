@@ -559,3 +559,22 @@ def test_cli_bad_period_exits_2(app, billing, period, message):
     assert "--period: " in result.output and message in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+def test_the_months_invoices_export_to_csv(app, billing, auth, client, run_jobs):
+    """?format=csv streams the month's drafts and issued invoices, one row each, in the
+    page's order, with net, tax and total."""
+    import csv
+
+    _run(app, billing["org_id"], run_jobs)
+    auth.login()
+    response = client.get(f"/invoices/?period={PERIOD}&format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert f"invoices-{PERIOD}.csv" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:5] == ["Number", "Status", "Kind", "Reseller", "Invoice for"]
+    with app.app_context():
+        count = len(invoicing.invoices_of(billing["org_id"], invoicing.Period.parse(PERIOD)))
+    assert count > 0 and len(rows) == count + 1
+    assert {r[3] for r in rows[1:]} <= {"Northwind Cloud", "Tailspin IT"}
+    assert any(r[4] == "Alpha GmbH" for r in rows[1:])

@@ -117,11 +117,11 @@ def test_a_known_browser_does_not_wait_for_its_addresss_failures(app, demo, clie
 
 
 def test_behind_proxies_the_clients_address_counts(app, demo):
-    """With PROXY_COUNT set, each client's X-Forwarded-For address is throttled on its own,
-    not the proxy's."""
+    """With TRUSTED_PROXY_HOPS set, each client's X-Forwarded-For address is throttled on its
+    own, not the proxy's."""
     from webapp import create_app
 
-    behind = create_app({**app.config, "PROXY_COUNT": 1})
+    behind = create_app({**app.config, "TRUSTED_PROXY_HOPS": 1})
     attacker = Auth(behind.test_client())
     attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
     for n in range(30):
@@ -130,6 +130,44 @@ def test_behind_proxies_the_clients_address_counts(app, demo):
     colleague = Auth(behind.test_client())
     colleague.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
     assert colleague.login().status_code == 302
+    with behind.app_context():
+        db.engine.dispose()
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, demo):
+    """With TRUSTED_PROXY_HOPS=0 (the default) a client cannot dodge the per-address limit by
+    writing a new X-Forwarded-For on each guess: the connection's address is counted."""
+    attacker = Auth(_client_from(app, "203.0.113.9"))
+    for n in range(30):
+        attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{n}"
+        assert attacker.login(username=f"user{n}", password="x").status_code == 401
+    attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = "192.0.2.200"
+    assert attacker.login(username="someone", password="x").status_code == 429
+
+
+def test_only_the_trusted_hops_entries_of_x_forwarded_for_count(app, demo):
+    """Behind one trusted proxy, entries a client wrote before the proxy's own are ignored:
+    the address the proxy appended is the one that is limited, and the one the app sees."""
+    from flask import request
+
+    from webapp import create_app
+
+    behind = create_app({**app.config, "TRUSTED_PROXY_HOPS": 1})
+    seen: list[str | None] = []
+
+    @behind.after_request
+    def remember_address(response):
+        seen.append(request.remote_addr)
+        return response
+
+    attacker = Auth(behind.test_client())
+    for n in range(30):
+        # A forged first entry changes on every guess; the proxy's entry does not.
+        attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = f"10.0.0.{n}, 203.0.113.9"
+        assert attacker.login(username=f"user{n}", password="x").status_code == 401
+    attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = "10.1.1.1, 203.0.113.9"
+    assert attacker.login(username="someone", password="x").status_code == 429
+    assert seen and set(seen) == {"203.0.113.9"}
     with behind.app_context():
         db.engine.dispose()
 

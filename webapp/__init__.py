@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from webapp.config import INSTANCE_DIR, PROJECT_ROOT, Settings
+from webapp.config import (
+    DEVELOPMENT_ENVIRONMENTS,
+    INSTANCE_DIR,
+    PROJECT_ROOT,
+    MissingSecretKey,
+    Settings,
+    development_secret_key,
+    engine_options,
+)
 
 
 @event.listens_for(Engine, "connect")
@@ -35,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(Settings.from_environment().flask_config())
     if config:
         app.config.update(config)
+    _require_secret_key(app)
 
     from jobs import connection
     from webapp import cli, security, templating
@@ -43,10 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(exist_ok=True)
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault(
-            "timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
-        )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -65,12 +72,31 @@ def create_app(config: dict | None = None) -> Flask:
     from webapp.storefront.hosts import StorefrontHosts
 
     app.wsgi_app = StorefrontHosts(app.wsgi_app, app)  # Premium custom storefront domains
-    if app.config.get("PROXY_COUNT"):
+    hops = app.config.get("TRUSTED_PROXY_HOPS") or 0
+    if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # The client's address from X-Forwarded-For, trusting only our own proxies' entries.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
+        # The client's address and scheme from X-Forwarded-For/-Proto, trusting only the
+        # entries our own proxies appended (a client can write anything before them).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    """No SECRET_KEY outside development is a start-up error, not a silently known key.
+
+    In development (APP_ENV=development, as `make run` sets, or debug) a random key is kept in
+    the instance folder; tests pass their own."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.testing or app.debug or app.config.get("APP_ENV") in DEVELOPMENT_ENVIRONMENTS:
+        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
+        return
+    raise MissingSecretKey(
+        "SECRET_KEY is not set. Set it to a long random value (for example the output of "
+        "`python -c 'import secrets; print(secrets.token_hex(32))'`), the same on every web "
+        "server and worker; for local development set APP_ENV=development instead."
+    )
 
 
 def _register_blueprints(app: Flask) -> None:

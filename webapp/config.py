@@ -67,6 +67,11 @@ class Settings:
     mail_port: int
     mail_from: str
     mail_use_tls: bool
+    app_env: str = "production"
+    trusted_proxy_hops: int = 0
+    db_pool_size: int = 2
+    db_max_overflow: int = 3
+    db_pool_recycle: int = 1800
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -75,7 +80,7 @@ class Settings:
                 env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'bss.sqlite3'}")
             ),
             redis_url=os.environ.get("REDIS_URL", "").strip() or None,
-            secret_key=env_str("SECRET_KEY", "dev-only-secret-change-me"),
+            secret_key=os.environ.get("SECRET_KEY", "").strip(),
             port=env_int("PORT", 5000),
             session_cookie_secure=env_bool("SESSION_COOKIE_SECURE", True),
             copy_batch_size=env_int("COPY_BATCH_SIZE", 5000),
@@ -88,12 +93,23 @@ class Settings:
             mail_port=env_int("MAIL_PORT", 25),
             mail_from=env_str("MAIL_FROM", "noreply@localhost"),
             mail_use_tls=env_bool("MAIL_USE_TLS", False),
+            app_env=env_str("APP_ENV", "production").lower(),
+            # PROXY_COUNT is the setting's former name, still honoured.
+            trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", env_int("PROXY_COUNT", 0)),
+            # At most 5 connections per process: see "Connections" in the README.
+            db_pool_size=env_int("DB_POOL_SIZE", 2),
+            db_max_overflow=env_int("DB_MAX_OVERFLOW", 3),
+            db_pool_recycle=env_int("DB_POOL_RECYCLE", 1800),
         )
 
     def flask_config(self) -> dict:
         """The Flask config keys these settings map to."""
         return {
             "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "APP_ENV": self.app_env,
+            "DB_POOL_SIZE": self.db_pool_size,
+            "DB_MAX_OVERFLOW": self.db_max_overflow,
+            "DB_POOL_RECYCLE": self.db_pool_recycle,
             "REDIS_URL": self.redis_url,
             "SECRET_KEY": self.secret_key,
             "PORT": self.port,
@@ -133,6 +149,47 @@ class Settings:
             "SESSION_ABSOLUTE_HOURS": env_int("SESSION_ABSOLUTE_HOURS", 12),
             # Reverse proxies in front of the app that append to X-Forwarded-For: sign-in
             # throttling counts per client address, which only they know. 0: none (the
-            # address of the connection is the client's).
-            "PROXY_COUNT": env_int("PROXY_COUNT", 0),
+            # address of the connection is the client's, and X-Forwarded-For is ignored).
+            "TRUSTED_PROXY_HOPS": self.trusted_proxy_hops,
         }
+
+
+def engine_options(config: dict) -> dict:
+    """SQLAlchemy engine options for the configured database (explicit options win).
+
+    A server database gets a bounded pool: each process holds at most DB_POOL_SIZE +
+    DB_MAX_OVERFLOW connections, and with pre-ping a connection that PgBouncer, a failover
+    or a restart closed is replaced instead of failing the request. SQLite gets the busy
+    timeout, so that concurrent writers queue instead of failing."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
+        options["connect_args"] = connect_args
+        return options
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", config["DB_POOL_SIZE"])
+    options.setdefault("max_overflow", config["DB_MAX_OVERFLOW"])
+    options.setdefault("pool_recycle", config["DB_POOL_RECYCLE"])
+    return options
+
+
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test", "testing"})
+
+
+class MissingSecretKey(RuntimeError):
+    """SECRET_KEY is unset outside development: sessions would be signed with a known key."""
+
+
+def development_secret_key(instance_dir: Path) -> str:
+    """A random key kept in the instance folder, so local sessions survive restarts."""
+    import secrets
+
+    path = instance_dir / "secret_key"
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -45,6 +45,7 @@ PUBLIC_ENDPOINTS = {
     "ops.readyz",
     "ops.metrics",
 }
+PROBE_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics"})
 # What a user who must set up two-factor first may still reach.
 ENROLMENT_ENDPOINTS = {"account.two_factor_setup", "account.recovery_codes", "auth.logout"}
 # The storefront is public (its customers have their own session) and so are uploaded images.
@@ -119,7 +120,9 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if current_user.is_authenticated:
+        # Probes (load balancers, Prometheus) hit these every few seconds: no user is loaded
+        # for them, and they never show anything personal.
+        if request.endpoint not in PROBE_ENDPOINTS and current_user.is_authenticated:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

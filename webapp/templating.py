@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from babel.numbers import format_currency
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 
 from webapp.services.regional import format_in_org
@@ -42,6 +42,15 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def render_fragment(template: str, block: str, **context) -> str:
+    """One block of a page, polled every second or two: it draws no header or navigation,
+    so the layout's context (organization, unread count: two queries) is skipped."""
+    from jinja2_fragments.flask import render_block
+
+    g.rendering_fragment = True
+    return render_block(template, block, **context)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["when"] = when
@@ -56,5 +65,7 @@ def init_app(app: Flask) -> None:
     def inject_org():
         from webapp.services.notifications import unread_count
 
+        if g.get("rendering_fragment"):
+            return {}  # a polled fragment draws no navigation: no queries for it
         unread = unread_count(current_user.id) if current_user.is_authenticated else 0
         return {"current_org": _current_org(), "unread_notifications": unread}

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.accounts.forms import AccountForm
 from webapp.extensions import db
+from webapp.listing import Listing, ListPage, Sorts, chunks, csv_response, paginate, wants_csv
 from webapp.models import (
     Account,
     AccountPlatformSync,
@@ -38,19 +39,41 @@ def refuse_if_managed_by_reseller(account: Account) -> None:
         abort(403)
 
 
+ACCOUNT_SORTS = Sorts(
+    {
+        "name": ("Name", (Account.name,)),
+        "type": ("Type", (Account.is_reseller, Account.is_lite_reseller)),
+        "ordering": ("Enabled for ordering", (Account.enabled_for_ordering,)),
+        "currency": ("Billing currency", (Account.billing_currency,)),
+    },
+    tie=Account.id,
+)
+
+
+def _readiness_label(check) -> str:
+    if check is None:
+        return "Not a reseller"
+    if check.tenant_reseller:
+        return "Tenant reseller"
+    if check.ready:
+        return "Ready"
+    return f"Not ready: {check.failures[0].reason}"
+
+
 @bp.get("/")
 def index():
-    """Accounts of my organization, searchable, filterable by reseller and readiness."""
-    query = request.args.get("q", "").strip()
+    """Accounts of my organization, a page at a time, sortable, searchable by name,
+    filterable by reseller and readiness, exportable to CSV."""
     kind = request.args.get("filter", "all")
     if kind not in FILTERS:
         kind = "all"
     distributor = current_organization().is_root
     if not distributor:
         kind = "all"  # a tenant's customers cannot become tenant resellers
-    stmt = Account.in_org(org_id()).order_by(Account.name)
-    if query:
-        stmt = stmt.where(Account.name.ilike(f"%{query}%"))
+    listing = Listing.from_request(ACCOUNT_SORTS, filter="" if kind == "all" else kind)
+    stmt = Account.in_org(org_id())
+    if listing.q:
+        stmt = stmt.where(Account.name.ilike(f"%{listing.q}%"))
     if kind in ("resellers", "ready"):
         stmt = stmt.where(Account.is_reseller | Account.is_lite_reseller)
     # Resellers' own customers (copied up by back-ordering, or a lite reseller's) are listed
@@ -59,18 +82,34 @@ def index():
         stmt = stmt.where(Account.parent_account_id.is_not(None))
     elif distributor:
         stmt = stmt.where(Account.parent_account_id.is_(None))
-    accounts = db.session.scalars(stmt).all()
-    checks = (
-        {a.id: readiness.evaluate(a) for a in accounts if a.can_become_tenant}
-        if distributor
-        else {}
-    )
+    if wants_csv():
+        return _accounts_csv(stmt, listing, distributor)
     if kind == "ready":
-        accounts = [a for a in accounts if checks[a.id].ready]
+        # Readiness is computed, not stored: the resellers are checked in one batch, then
+        # paged. (Resellers are few next to accounts; the batch costs a fixed 5 queries.)
+        candidates = list(
+            db.session.scalars(
+                stmt.order_by(*ACCOUNT_SORTS.order_by(listing.sort, listing.descending))
+            )
+        )
+        all_checks = readiness.evaluate_many(candidates)
+        pagination = ListPage([a for a in candidates if all_checks[a.id].ready], listing.page)
+    else:
+        pagination = paginate(stmt, listing, ACCOUNT_SORTS)
+        all_checks = None
+    accounts = list(pagination.items)
+    if not distributor:
+        checks = {}
+    elif all_checks is not None:
+        checks = {a.id: all_checks[a.id] for a in accounts}
+    else:
+        checks = readiness.evaluate_many([a for a in accounts if a.can_become_tenant])
     context = {
         "accounts": accounts,
+        "pagination": pagination,
+        "listing": listing,
         "checks": checks,
-        "q": query,
+        "q": listing.q,
         "filter": kind,
         "filters": FILTERS,
         "distributor": distributor,
@@ -165,6 +204,38 @@ def _save_account(form: AccountForm, account: Account | None):
         )
     db.session.commit()
     return account
+
+
+def _accounts_csv(stmt, listing: Listing, distributor: bool):
+    """Every matching account, streamed; readiness checked a chunk of accounts at a time."""
+    ordered = stmt.order_by(*ACCOUNT_SORTS.order_by(listing.sort, listing.descending))
+    header = ["Name", "Type", "Enabled for ordering", "Billing currency"]
+    if distributor:
+        header.append("Tenant reseller readiness")
+
+    def rows():
+        for chunk in chunks(ordered):
+            checks = (
+                readiness.evaluate_many([a for a in chunk if a.can_become_tenant])
+                if distributor
+                else {}
+            )
+            for account in chunk:
+                yield account, checks.get(account.id)
+
+    def cells(row) -> list:
+        account, check = row
+        values = [
+            account.name,
+            account.kind_label,
+            "Yes" if account.enabled_for_ordering else "No",
+            account.billing_currency,
+        ]
+        if distributor:
+            values.append(_readiness_label(check))
+        return values
+
+    return csv_response("accounts.csv", header, rows(), cells)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -195,7 +195,8 @@ def accounts():
     stmt = Account.in_org(organization_id()).order_by(Account.name, Account.id)
     total = _count(stmt)
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    items = [serializers.account_json(a, readiness.evaluate(a)) for a in rows]
+    checks = readiness.evaluate_many(list(rows))
+    items = [serializers.account_json(a, checks[a.id]) for a in rows]
     return json_response(_page(items, page, per_page, total))
 
 

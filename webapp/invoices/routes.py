@@ -22,6 +22,7 @@ from flask import (
 from flask_login import current_user
 
 from webapp.extensions import db
+from webapp.listing import csv_response, stream, wants_csv
 from webapp.models import Invoice, Process
 from webapp.scoping import current_organization, org_id, require_admin, require_distributor
 from webapp.services import audit, invoicing
@@ -110,7 +111,32 @@ def _list_page(period: Period | None, period_text: str, error: str | None = None
 def index():
     """A closed month's drafts and issued invoices (last month unless ?period=YYYY-MM)."""
     period, text, error = _period_from(request.args.get("period"))
+    if period is not None and wants_csv():
+        return _invoices_csv(period)
     return _list_page(period, text, error), (400 if error else 200)
+
+
+def _invoices_csv(period: Period):
+    """The month's drafts and issued invoices, streamed, in the order of the page."""
+    return csv_response(
+        f"invoices-{period.label}.csv",
+        ["Number", "Status", "Kind", "Reseller", "Invoice for", "Net", "Tax", "Total"]
+        + ["Currency", "Issued", "Due"],
+        stream(invoicing.invoices_of_stmt(org_id(), period)),
+        lambda i: [
+            i.number or "",
+            i.status,
+            i.kind,
+            i.account.name,
+            i.sub_customer.name if i.sub_customer else "Consolidated",
+            i.net_total,
+            i.tax_total,
+            i.total,
+            i.currency,
+            i.issued_at.isoformat(timespec="seconds") if i.issued_at else "",
+            i.due_date.isoformat() if i.due_date else "",
+        ],
+    )
 
 
 @bp.post("/run")

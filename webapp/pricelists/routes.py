@@ -15,8 +15,10 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
+from webapp.listing import Listing, Sorts, csv_response, paginate, stream, wants_csv
 from webapp.media import uploads_dir
 from webapp.models import AuditLog, Organization, PriceList, PriceListItem, Product
 from webapp.pricelists.forms import (
@@ -620,25 +622,48 @@ def _currency_page(org, form, change=None, status=200):
 # --- Products ---------------------------------------------------------------------------------
 
 
+PRODUCT_SORTS = Sorts(
+    {
+        "name": ("Product", (Product.name,)),
+        "sku": ("SKU", (Product.sku,)),
+        "category": ("Category", (Product.category,)),
+        "cost": ("Cost price", (Product.cost_price,)),
+    },
+    tie=Product.id,
+)
+
+
 @bp.get("/products")
 def products():
-    """The organization's catalogue; a tenant sees its copies with their cost prices."""
-    page = max(1, request.args.get("page", 1, type=int))
-    query = request.args.get("q", "").strip()
-    stmt = Product.in_org(org_id())
-    if query:
-        stmt = stmt.where(Product.name.ilike(f"%{query}%") | Product.sku.ilike(f"%{query}%"))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = db.session.scalars(
-        stmt.order_by(Product.name, Product.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    """The organization's catalogue, a page at a time, sortable, searchable by name or SKU,
+    exportable to CSV; a tenant sees its copies with their cost prices."""
+    listing = Listing.from_request(PRODUCT_SORTS)
+    stmt = Product.in_org(org_id()).options(joinedload(Product.platform))
+    if listing.q:
+        like = f"%{listing.q}%"
+        stmt = stmt.where(Product.name.ilike(like) | Product.sku.ilike(like))
+    if wants_csv():
+        return csv_response(
+            "products.csv",
+            ["Product", "SKU", "Platform", "Category", "Cost price", "Cost currency"],
+            stream(stmt.order_by(*PRODUCT_SORTS.order_by(listing.sort, listing.descending))),
+            lambda p: [
+                p.name,
+                p.sku,
+                p.platform.name,
+                p.category,
+                p.cost_price,
+                p.cost_currency if p.cost_price is not None else "",
+            ],
+        )
+    pagination = paginate(stmt, listing, PRODUCT_SORTS)
     return render_template(
         "pricelists/products.html",
-        products=items,
-        total=total,
-        page=page,
-        q=query,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        products=pagination.items,
+        pagination=pagination,
+        listing=listing,
+        total=pagination.total,
+        q=listing.q,
     )
 
 

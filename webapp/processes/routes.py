@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 
 from webapp.extensions import db
 from webapp.htmx import is_htmx
+from webapp.listing import csv_response, stream, wants_csv
 from webapp.models import Account, Process, ProcessStatus, TaskStatus, TenantReseller
 from webapp.scoping import org_id
 from webapp.services.processes import ProcessRefused, actions, estimate
-from webapp.services.processes.kinds import ProcessKind
-from webapp.services.processes.listing import ProcessFilter, process_page
+from webapp.services.processes.kinds import KIND_LABELS, ProcessKind
+from webapp.services.processes.listing import ProcessFilter, all_processes, process_page
+from webapp.templating import render_fragment
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -64,7 +65,22 @@ def _context(process: Process) -> dict:
 def index():
     """Every process of my organization, filterable by status and kind; live while any of
     those shown is unfinished."""
-    page = process_page(org_id(), ProcessFilter.from_args(request.args))
+    chosen = ProcessFilter.from_args(request.args)
+    if wants_csv():
+        return csv_response(
+            "processes.csv",
+            ["Process", "Kind", "Status", "Progress (%)", "Created", "Finished"],
+            stream(all_processes(org_id(), chosen)),
+            lambda p: [
+                p.name,
+                KIND_LABELS.get(p.kind, p.kind),
+                p.status,
+                p.progress_percent,
+                p.created_at.isoformat(timespec="seconds"),
+                p.finished_at.isoformat(timespec="seconds") if p.finished_at else "",
+            ],
+        )
+    page = process_page(org_id(), chosen)
     template = "tenants/_process_rows.html" if is_htmx() else "processes/list.html"
     return render_template(template, page=page, list_url=url_for("processes.index"))
 
@@ -81,7 +97,7 @@ def view(process_id: int):
 def status(process_id: int):
     """The polling fragment; once finished it carries no trigger, so polling stops."""
     process = Process.get_in_org_or_404(process_id, org_id())
-    return render_block("processes/view.html", "status", **_context(process))
+    return render_fragment("processes/view.html", "status", **_context(process))
 
 
 @bp.post("/<int:process_id>/<action>")

@@ -500,24 +500,27 @@ def drafts_of(organization_id: int, period: Period) -> list[Invoice]:
 def invoices_of(organization_id: int, period: Period) -> list[Invoice]:
     """The period's invoices and credit notes: by reseller, drafts and then issued ones, its
     consolidated invoice first, then by number."""
+    return list(db.session.scalars(invoices_of_stmt(organization_id, period)))
+
+
+def invoices_of_stmt(organization_id: int, period: Period):
+    """The statement behind `invoices_of` (streamed by the CSV export)."""
     reseller = aliased(Account)
-    return list(
-        db.session.scalars(
-            Invoice.in_org(organization_id)
-            .join(reseller, Invoice.account_id == reseller.id)
-            .where(Invoice.period == period.label)
-            .options(
-                selectinload(Invoice.lines),
-                joinedload(Invoice.account),
-                joinedload(Invoice.sub_customer),
-            )
-            .order_by(
-                reseller.name,
-                reseller.id,
-                (Invoice.grouping != CONSOLIDATED),
-                Invoice.kind,
-                Invoice.id,
-            )
+    return (
+        Invoice.in_org(organization_id)
+        .join(reseller, Invoice.account_id == reseller.id)
+        .where(Invoice.period == period.label)
+        .options(
+            selectinload(Invoice.lines),
+            joinedload(Invoice.account),
+            joinedload(Invoice.sub_customer),
+        )
+        .order_by(
+            reseller.name,
+            reseller.id,
+            (Invoice.grouping != CONSOLIDATED),
+            Invoice.kind,
+            Invoice.id,
         )
     )
 

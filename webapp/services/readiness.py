@@ -142,6 +142,23 @@ def _platform_counts(organization_id: int) -> dict[int, dict[int, int]]:
     return counts
 
 
+@dataclass
+class _Shared:
+    """What the checklist reads that is the same for every account of an organization."""
+
+    platforms: dict[int, ProvisioningPlatform]
+    counts: dict[int, dict[int, int]]
+    price_lists: list[PriceList]
+
+    @classmethod
+    def load(cls, organization_id: int) -> _Shared:
+        return cls(
+            {p.id: p for p in db.session.scalars(select(ProvisioningPlatform))},
+            _platform_counts(organization_id),
+            list(db.session.scalars(PriceList.in_org(organization_id).order_by(PriceList.name))),
+        )
+
+
 def evaluate(account: Account, price_list_id: int | None = None) -> Readiness:
     """Run the preparation checklist for one account, optionally for one chosen price list."""
     org_id = account.organization_id
@@ -150,12 +167,52 @@ def evaluate(account: Account, price_list_id: int | None = None) -> Readiness:
             TenantReseller.account_id == account.id, TenantReseller.organization_id == org_id
         )
     )
-    platforms = {p.id: p for p in db.session.scalars(select(ProvisioningPlatform))}
-    synced = _synced_platform_ids(account)
-    counts = _platform_counts(org_id)
+    return _evaluate(
+        account, price_list_id, tenant, _synced_platform_ids(account), _Shared.load(org_id)
+    )
 
+
+def evaluate_many(accounts: list[Account]) -> dict[int, Readiness]:
+    """The checklist of a whole page of accounts (one organization's) in a fixed number of
+    queries, whatever the number of accounts: {account id: Readiness}."""
+    if not accounts:
+        return {}
+    org_id = accounts[0].organization_id
+    ids = [a.id for a in accounts]
+    tenants = {
+        t.account_id: t
+        for t in db.session.scalars(
+            select(TenantReseller).where(
+                TenantReseller.organization_id == org_id, TenantReseller.account_id.in_(ids)
+            )
+        )
+    }
+    synced: dict[int, set[int]] = {}
+    for account_id, platform_id in db.session.execute(
+        select(AccountPlatformSync.account_id, AccountPlatformSync.platform_id).where(
+            AccountPlatformSync.organization_id == org_id,
+            AccountPlatformSync.account_id.in_(ids),
+            AccountPlatformSync.status == SyncStatus.SYNCED_AS_RESELLER,
+        )
+    ):
+        synced.setdefault(account_id, set()).add(platform_id)
+    shared = _Shared.load(org_id)
+    return {
+        a.id: _evaluate(a, None, tenants.get(a.id), synced.get(a.id, set()), shared)
+        for a in accounts
+    }
+
+
+def _evaluate(
+    account: Account,
+    price_list_id: int | None,
+    tenant: TenantReseller | None,
+    synced: set[int],
+    shared: _Shared,
+) -> Readiness:
+    platforms, counts = shared.platforms, shared.counts
     checks: list[PriceListCheck] = []
-    for pl in db.session.scalars(PriceList.in_org(org_id).order_by(PriceList.name)):
+    for pl in shared.price_lists:
         per_platform = counts.get(pl.id, {})
         total = sum(per_platform.values())
         exclusions = []

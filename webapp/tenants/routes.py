@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from webapp.extensions import db
 from webapp.htmx import is_htmx
+from webapp.listing import Listing, Sorts, csv_response, paginate, stream, wants_csv
 from webapp.models import Account, Organization, TenantReseller, User
 from webapp.scoping import org_id, require_distributor
 from webapp.services import audit, creation, readiness, regional
@@ -113,14 +115,65 @@ def create(account_id: int):
 
 @bp.get("/tenant-resellers")
 def index():
-    """Every tenant reseller of my organization."""
-    rows = db.session.execute(
-        select(TenantReseller, Organization)
+    """The tenant resellers of my organization: a page at a time, sortable, searchable by
+    name, account or Client ID, exportable to CSV."""
+    listing = Listing.from_request(TENANT_SORTS)
+    stmt = (
+        select(TenantReseller)
+        .join(Account, Account.id == TenantReseller.account_id)
         .outerjoin(Organization, Organization.id == TenantReseller.tenant_organization_id)
+        .options(
+            contains_eager(TenantReseller.account),
+            contains_eager(TenantReseller.tenant_organization),
+        )
         .where(TenantReseller.organization_id == org_id())
-        .order_by(TenantReseller.created_at.desc(), TenantReseller.id.desc())
-    ).all()
-    return render_template("tenants/list.html", rows=rows, tab="list")
+    )
+    if listing.q:
+        like = f"%{listing.q}%"
+        stmt = stmt.where(
+            or_(
+                Organization.name.ilike(like),
+                Account.name.ilike(like),
+                Organization.client_id.ilike(like.replace("-", "")),
+            )
+        )
+    if wants_csv():
+        ordered = stmt.order_by(*TENANT_SORTS.order_by(listing.sort, listing.descending))
+        return csv_response(
+            "tenant-resellers.csv",
+            ["Name", "Account", "Edition", "Status", "Client ID", "Created"],
+            stream(ordered),
+            lambda t: [
+                t.tenant_organization.name if t.tenant_organization else t.account.name,
+                t.account.name,
+                t.edition,
+                t.status,
+                t.tenant_organization.display_client_id if t.tenant_organization else "",
+                t.created_at.isoformat(timespec="seconds"),
+            ],
+        )
+    pagination = paginate(stmt, listing, TENANT_SORTS)
+    return render_template(
+        "tenants/list.html",
+        tenants=pagination.items,
+        pagination=pagination,
+        listing=listing,
+        tab="list",
+    )
+
+
+TENANT_SORTS = Sorts(
+    {
+        "created": ("Created", (TenantReseller.created_at,)),
+        "name": ("Name", (func.coalesce(Organization.name, Account.name),)),
+        "account": ("Account", (Account.name,)),
+        "edition": ("Edition", (TenantReseller.edition,)),
+        "status": ("Status", (TenantReseller.status,)),
+    },
+    tie=TenantReseller.id,
+    default="created",
+    default_desc=True,
+)
 
 
 def _process_page(tenant_id: int | None = None):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
+from webapp.listing import Listing, Sorts, csv_response, paginate, stream, wants_csv
 from webapp.models import Edition, Organization, OutboxEmail, Role, User
 from webapp.scoping import current_organization, org_id, require_admin, require_distributor
 from webapp.services import accounts, audit, mail
@@ -30,12 +32,34 @@ def may_add_users(org: Organization) -> bool:
     return org.is_root or org.edition == Edition.PREMIUM
 
 
+USER_SORTS = Sorts(
+    {
+        "username": ("Username", (User.username,)),
+        "email": ("Email", (User.email,)),
+        "role": ("Role", (User.role,)),
+        "status": ("Status", (User.active,)),
+    },
+    tie=User.id,
+)
+
+
+def _users_stmt(listing: Listing):
+    stmt = User.in_org(org_id())
+    if listing.q:
+        like = f"%{listing.q}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.email.ilike(like)))
+    return stmt
+
+
 def _page(form: UserForm, status: int = 200, refused: str | None = None):
     org = current_organization()
-    users = db.session.scalars(User.in_org(org_id()).order_by(User.username)).all()
+    listing = Listing.from_request(USER_SORTS)
+    pagination = paginate(_users_stmt(listing), listing, USER_SORTS)
     return render_template(
         "users/list.html",
-        users=users,
+        users=pagination.items,
+        pagination=pagination,
+        listing=listing,
         form=form,
         org=org,
         may_add=may_add_users(org),
@@ -47,7 +71,23 @@ def _page(form: UserForm, status: int = 200, refused: str | None = None):
 
 @bp.get("/users")
 def index():
-    """The organization's users, and the form to add one where the edition allows it."""
+    """The organization's users (a page at a time, sortable, searchable by username or email,
+    exportable to CSV), and the form to add one where the edition allows it."""
+    if wants_csv():
+        listing = Listing.from_request(USER_SORTS)
+        stmt = _users_stmt(listing).order_by(*USER_SORTS.order_by(listing.sort, listing.descending))
+        return csv_response(
+            "users.csv",
+            ["Username", "Email", "Role", "Status", "Two-factor"],
+            stream(stmt),
+            lambda u: [
+                u.username,
+                u.email,
+                "Administrator" if u.is_admin else "Staff",
+                "Active" if u.active else "Disabled",
+                "On" if u.two_factor_enabled else "Off",
+            ],
+        )
     return _page(UserForm(formdata=None))
 
 

@@ -64,14 +64,12 @@ class ProcessPage:
         return [(k.value, k.label) for k in ProcessKind]
 
 
-def process_page(
+def _where(
     organization_id: int,
     chosen: ProcessFilter,
-    tenant_reseller_id: int | None = None,
-    tenants_only: bool = False,
-) -> ProcessPage:
-    """A page of processes: one tenant reseller's, every tenant reseller's (`tenants_only`),
-    or all of the organization's (invoice runs and repairs included)."""
+    tenant_reseller_id: int | None,
+    tenants_only: bool,
+) -> list:
     where = [Process.organization_id == organization_id]
     if tenant_reseller_id is not None:
         where.append(Process.tenant_reseller_id == tenant_reseller_id)
@@ -81,6 +79,28 @@ def process_page(
         where.append(Process.status == chosen.status)
     if chosen.kind:
         where.append(Process.kind == chosen.kind)
+    return where
+
+
+def all_processes(organization_id: int, chosen: ProcessFilter, tenants_only: bool = False):
+    """Every process the filter matches, newest first, with its tasks (an export's rows)."""
+    return (
+        select(Process)
+        .where(*_where(organization_id, chosen, None, tenants_only))
+        .options(selectinload(Process.tasks))
+        .order_by(Process.created_at.desc(), Process.id.desc())
+    )
+
+
+def process_page(
+    organization_id: int,
+    chosen: ProcessFilter,
+    tenant_reseller_id: int | None = None,
+    tenants_only: bool = False,
+) -> ProcessPage:
+    """A page of processes: one tenant reseller's, every tenant reseller's (`tenants_only`),
+    or all of the organization's (invoice runs and repairs included)."""
+    where = _where(organization_id, chosen, tenant_reseller_id, tenants_only)
     total = db.session.scalar(select(func.count()).select_from(Process).where(*where))
     rows = db.session.scalars(
         select(Process)
