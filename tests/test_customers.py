@@ -185,3 +185,33 @@ def test_distributor_edits_the_reseller_flag(app, demo, auth, client):
         assert db.session.get(Account, litware).is_reseller is True
         log = db.session.scalar(select(AuditLog).where(AuditLog.entity_id == litware))
         assert log.before == {"is_reseller": False} and log.after == {"is_reseller": True}
+
+
+def test_all_accounts_means_every_account(app, demo, auth, client):
+    """ "All accounts" used to leave out the resellers' customers (they appeared only under
+    another filter): the default is now named for what it shows, and All accounts lists every
+    account, sub-customers included."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import Account
+
+    with app.app_context():
+        reseller = db.session.scalar(select(Account).where(Account.name == "Northwind Cloud"))
+        db.session.add(
+            Account(
+                organization_id=demo,
+                name="Sub-customer of Northwind",
+                billing_currency="EUR",
+                parent_account_id=reseller.id,
+            )
+        )
+        db.session.commit()
+    auth.login()
+    default = client.get("/accounts/").get_data(as_text=True)
+    assert "Your customers and resellers" in default
+    assert "Sub-customer of Northwind" not in default
+    everything = client.get("/accounts/?filter=everything").get_data(as_text=True)
+    assert "Sub-customer of Northwind" in everything and "Northwind Cloud" in everything
+    sub = client.get("/accounts/?filter=sub").get_data(as_text=True)
+    assert "Sub-customer of Northwind" in sub and ">Northwind Cloud<" not in sub

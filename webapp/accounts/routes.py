@@ -24,11 +24,14 @@ from webapp.services import audit, readiness
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
+# "all" (the default) was labelled "All accounts" but left out the resellers' customers: it
+# is the distributor's own customers and resellers; "everything" is every account.
 FILTERS = {
-    "all": "All accounts",
+    "all": "Your customers and resellers",
     "resellers": "Resellers",
     "ready": "Ready to become tenant",
     "sub": "Resellers' customers",
+    "everything": "All accounts",
 }
 
 
@@ -80,7 +83,7 @@ def index():
     # on their reseller's page and under their own filter, not among the distributor's accounts.
     if kind == "sub":
         stmt = stmt.where(Account.parent_account_id.is_not(None))
-    elif distributor:
+    elif distributor and kind != "everything":
         stmt = stmt.where(Account.parent_account_id.is_(None))
     if wants_csv():
         return _accounts_csv(stmt, listing, distributor)
