@@ -98,8 +98,9 @@ LEGEND = (
     "created LIKE the table with all its indexes (PostgreSQL; SQLite: the same DDL without\n"
     "foreign keys), committed. copy/fl, price/fl: targets <= 1.5x. process s: RQ enqueue →\n"
     "Completed; proc/fl: over both floors together, target <= 3x. bookkeep: share of the\n"
-    "batches' time not spent in their INSERT … SELECT (finding the range, progress, heartbeat,\n"
-    "commit), target < 10 %. old floor: the app's own statement over the whole list at once."
+    "batches' time spent neither in their INSERT … SELECT nor in their commit (finding the\n"
+    "range, progress, heartbeat, cancel check), target < 10 %. old floor: the app's own\n"
+    "statement over the whole list at once."
 )
 
 
