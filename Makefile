@@ -31,8 +31,12 @@ run-prod-like: install
 	DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) SECRET_KEY=$${SECRET_KEY:-prod-like-local-secret} \
 		exec $(PY) -m webapp.devserver --gunicorn --workers 2
 
+# Two pytest workers, each test file on one of them (module fixtures, Hypothesis and the
+# browser stay together); every worker has its own database, embedded Redis and ports.
+# PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

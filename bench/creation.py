@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -24,12 +25,14 @@ from webapp.models import (
     Account,
     AccountPlatformSync,
     Organization,
+    PriceList,
     PriceListItem,
     Process,
     ProcessStatus,
     ProcessTask,
     Product,
     SyncStatus,
+    TenantReseller,
     utcnow,
 )
 from webapp.models.base import UTCDateTime
@@ -63,16 +66,60 @@ class SizeResult:
     process_seconds: float
     worker_wall_seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
+    # The plain floors: INSERT INTO t SELECT * of the resulting rows into a table created
+    # LIKE the target with all its indexes (best of the samples), products and price items.
+    product_floor_samples: list[float] = field(default_factory=list)
+    price_floor_samples: list[float] = field(default_factory=list)
+    # Per batched task: seconds in its batch statements and in its batches as a whole.
+    statement_seconds: dict[str, float] = field(default_factory=dict)
+    batch_seconds: dict[str, float] = field(default_factory=dict)
+    commit_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def floor_seconds(self) -> float:
-        """The best floor sample: the floor is what the database can do at best."""
+        """The best sample of the app's own statement over the whole list (the old floor)."""
         return min(self.floor_samples)
 
     @property
+    def product_floor(self) -> float:
+        return min(self.product_floor_samples) if self.product_floor_samples else float("nan")
+
+    @property
+    def price_floor(self) -> float:
+        return min(self.price_floor_samples) if self.price_floor_samples else float("nan")
+
+    @property
     def ratio(self) -> float:
-        """The copy step's time over the floor's."""
-        return self.copy_seconds / self.floor_seconds if self.floor_seconds else float("inf")
+        """The copy step's time over the plain floor of the rows it wrote."""
+        return _over(self.copy_seconds, self.product_floor)
+
+    @property
+    def price_list_seconds(self) -> float:
+        return self.step_seconds.get("create_price_list", float("nan"))
+
+    @property
+    def price_ratio(self) -> float:
+        """The default price list task's time over the plain floor of its rows."""
+        return _over(self.price_list_seconds, self.price_floor)
+
+    @property
+    def process_ratio(self) -> float:
+        """The whole process (enqueue → Completed) over both floors together."""
+        return _over(self.process_seconds, self.product_floor + self.price_floor)
+
+    @property
+    def bookkeeping_share(self) -> float:
+        """Of the batched tasks' batches, the share spent neither in their statements nor in
+        their commits: finding the next range, progress, cursors, heartbeat, cancel check."""
+        total = sum(self.batch_seconds.values())
+        if not total:
+            return float("nan")
+        work = sum(self.statement_seconds.values()) + sum(self.commit_seconds.values())
+        return (total - work) / total
+
+
+def _over(part: float, floor: float) -> float:
+    return part / floor if floor and floor == floor else float("inf")
 
 
 @dataclass
@@ -91,6 +138,11 @@ class DatabaseResult:
         for run, row in zip(self.runs, data["runs"], strict=True):
             row["floor_seconds"] = run.floor_seconds
             row["copy_over_floor"] = round(run.ratio, 3)
+            row["product_floor_seconds"] = run.product_floor
+            row["price_floor_seconds"] = run.price_floor
+            row["price_list_over_floor"] = round(run.price_ratio, 3)
+            row["process_over_floor"] = round(run.process_ratio, 3)
+            row["bookkeeping_share"] = round(run.bookkeeping_share, 4)
         return data
 
 
@@ -168,6 +220,15 @@ def measure_size(org_id: int, n: int) -> SizeResult:
     steps = {t.step: (t.finished_at - t.started_at).total_seconds() for t in tasks}
     process_seconds = (process.finished_at - enqueued_at(process.job_id)).total_seconds()
     floor_after = measure_floor(price_list_id, n)
+    org_id, tenant_list_id = tenant_rows(process)
+    product_floor = [
+        plain_floor("product", "organization_id", org_id, n) for _ in range(FLOOR_SAMPLES)
+    ]
+    price_floor = [
+        plain_floor("price_list_item", "price_list_id", tenant_list_id, n)
+        for _ in range(FLOOR_SAMPLES)
+    ]
+    batched = {t.step: t.state or {} for t in tasks if (t.state or {}).get("batch_rows")}
     return SizeResult(
         n=n,
         seed_seconds=seed_seconds,
@@ -176,7 +237,67 @@ def measure_size(org_id: int, n: int) -> SizeResult:
         process_seconds=process_seconds,
         worker_wall_seconds=worker_wall,
         step_seconds=steps,
+        product_floor_samples=product_floor,
+        price_floor_samples=price_floor,
+        statement_seconds={k: v.get("statement_seconds", 0.0) for k, v in batched.items()},
+        batch_seconds={k: v.get("batch_seconds", 0.0) for k, v in batched.items()},
+        commit_seconds={k: v.get("commit_seconds", 0.0) for k, v in batched.items()},
     )
+
+
+FLOOR_SAMPLES = 2
+
+
+def tenant_rows(process: Process) -> tuple[int, int]:
+    """The created tenant's organization and its default price list."""
+    tenant = db.session.get(TenantReseller, process.tenant_reseller_id)
+    org_id = tenant.tenant_organization_id
+    list_id = db.session.scalar(select(PriceList.id).where(PriceList.organization_id == org_id))
+    return org_id, list_id
+
+
+def plain_floor(table: str, column: str, value: int, n: int) -> float:
+    """Seconds for `INSERT INTO t SELECT * FROM table WHERE column = value` and its commit,
+    t being created LIKE `table` with all its indexes (PostgreSQL) or from the same DDL
+    with every index (SQLite): what the database can do with these rows at best."""
+    scratch = f"bench_floor_{table}"
+    for ddl in like_ddl(table, scratch):
+        db.session.execute(text(ddl))
+    db.session.commit()
+    started = perf_counter()
+    db.session.execute(
+        text(f"INSERT INTO {scratch} SELECT * FROM {table} WHERE {column} = :value"),
+        {"value": value},
+    )
+    db.session.commit()
+    seconds = perf_counter() - started
+    copied = db.session.scalar(text(f"SELECT count(*) FROM {scratch}"))
+    db.session.execute(text(f"DROP TABLE {scratch}"))
+    db.session.commit()
+    if copied != n:
+        raise RuntimeError(f"the {table} floor copied {copied} rows, expected {n}")
+    return seconds
+
+
+def like_ddl(table: str, scratch: str) -> list[str]:
+    """CREATE statements for an empty twin of `table` with the same columns and indexes
+    (unique ones included); foreign keys left out, as PostgreSQL's LIKE leaves them."""
+    if is_postgres():
+        return [f"CREATE TABLE {scratch} (LIKE {table} INCLUDING ALL)"]
+    rows = db.session.execute(
+        text("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = :t AND sql IS NOT NULL"),
+        {"t": table},
+    ).all()
+    statements = []
+    for kind, name, sql in sorted(rows, key=lambda row: row[0] != "table"):
+        if kind == "table":
+            sql = re.sub(r",\s*FOREIGN KEY\s*\([^)]*\)\s*REFERENCES[^,)]*\([^)]*\)", "", sql)
+            sql = sql.replace(f"CREATE TABLE {table}", f"CREATE TABLE {scratch}", 1)
+        else:
+            sql = sql.replace(name, f"{scratch}_{name}", 1)
+            sql = re.sub(rf"\bON {table}\b", f"ON {scratch}", sql, count=1)
+        statements.append(sql)
+    return statements
 
 
 def seed_price_list(org_id: int, n: int) -> int:

@@ -69,6 +69,13 @@ class ProcessWorker(Worker):
         else:
             self.scheduler.start()
 
+    @property
+    def dequeue_timeout(self) -> int:
+        # RQ waits up to WORKER_TTL - 15 s for a job before its maintenance tick can run:
+        # an idle worker then swept for dead processes every 15 s whatever
+        # MAINTENANCE_INTERVAL said. Waiting no longer than that interval keeps the promise.
+        return max(1, min(super().dequeue_timeout, self.maintenance_interval))
+
     def main_work_horse(self, job, queue):
         # The forked horse must not reuse the parent's pooled database connections.
         db.engine.dispose(close=False)

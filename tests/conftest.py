@@ -21,6 +21,11 @@ from webapp.extensions import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# argon2's smallest costs for every hash the tests make, here and in the worker and server
+# subprocesses they start (which inherit the environment): a default-cost hash takes most of
+# a second on a busy 2-core machine, and most tests seed the demo and sign in.
+os.environ.setdefault("PASSWORD_HASH_PROFILE", "cheap")
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):

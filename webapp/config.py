@@ -28,6 +28,17 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    """A number setting; a malformed value is a start-up error, not a silent default."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def env_bool(name: str, default: bool) -> bool:
     """A boolean setting: 1/true/yes/on or 0/false/no/off."""
     raw = os.environ.get(name, "").strip().lower()
@@ -84,10 +95,10 @@ class Settings:
             port=env_int("PORT", 5000),
             session_cookie_secure=env_bool("SESSION_COOKIE_SECURE", True),
             copy_batch_size=env_int("COPY_BATCH_SIZE", 5000),
-            heartbeat_stale_seconds=env_int("HEARTBEAT_STALE_SECONDS", 30),
+            heartbeat_stale_seconds=env_int("HEARTBEAT_STALE_SECONDS", 6),
             max_attempts=env_int("PROCESS_MAX_ATTEMPTS", 5),
             worker_ttl=env_int("WORKER_TTL", 30),
-            maintenance_interval=env_int("MAINTENANCE_INTERVAL", 10),
+            maintenance_interval=env_int("MAINTENANCE_INTERVAL", 5),
             job_timeout=env_int("JOB_TIMEOUT", 3600),
             mail_server=os.environ.get("MAIL_SERVER", "").strip() or None,
             mail_port=env_int("MAIL_PORT", 25),
@@ -128,6 +139,9 @@ class Settings:
             "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 4 * 1024 * 1024),
             "COPY_BATCH_SIZE": self.copy_batch_size,
             "HEARTBEAT_STALE_SECONDS": self.heartbeat_stale_seconds,
+            # A running process's lease is renewed this often by a thread of its job, whatever
+            # the step is doing: a lease three beats long survives a slow beat, not a death.
+            "HEARTBEAT_INTERVAL_SECONDS": env_float("HEARTBEAT_INTERVAL_SECONDS", 2.0),
             "PROCESS_MAX_ATTEMPTS": self.max_attempts,
             "WORKER_TTL": self.worker_ttl,
             "MAINTENANCE_INTERVAL": self.maintenance_interval,

@@ -178,11 +178,13 @@ def workers(app, migrated, redis_url, tmp_path):
         manager.stop_all()
 
 
-def submit_northwind(app, account_name: str = "Northwind Cloud") -> int:
+def submit_northwind(
+    app, account_name: str = "Northwind Cloud", price_list_name: str = "Partner EUR"
+) -> int:
     """Queue a creation through the same service as the form; returns the process id."""
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.name == account_name))
-        price_list = db.session.scalar(select(PriceList).where(PriceList.name == "Partner EUR"))
+        price_list = db.session.scalar(select(PriceList).where(PriceList.name == price_list_name))
         result = creation.submit(
             account.organization_id,
             None,

@@ -22,6 +22,10 @@ class Product(OrgScoped, TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # No index of its own: both unique keys lead with it. A lone index on it was redundant,
+    # cost every copied row one more index entry, and drew PostgreSQL's planner (statistics
+    # from before a copy) into walking a tenant's whole catalogue for each batch.
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), nullable=False)
     platform_id: Mapped[int] = mapped_column(ForeignKey("provisioning_platform.id"), index=True)
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))

@@ -123,7 +123,13 @@ def copy_products(ctx: StepContext) -> str:
     """Every product of the price list, cost price = its retail price there (set-based)."""
     tenant = ctx.tenant
     org = _tenant_org(ctx)
-    item_ids = select(PriceListItem.id).where(PriceListItem.price_list_id == tenant.price_list_id)
+    # Batched by source product id: the price list's unique (price_list_id, product_id) key
+    # gives the ranges, and each batch reads both sides by that same range (a merge of two
+    # short index ranges), never the whole product table, which holds every tenant's
+    # catalogue. The copies are written in source order, as the unique keys index them.
+    product_ids = select(PriceListItem.product_id).where(
+        PriceListItem.price_list_id == tenant.price_list_id
+    )
     now = utcnow()
     columns = [
         "organization_id",
@@ -157,12 +163,15 @@ def copy_products(ctx: StepContext) -> str:
             .join(Product, Product.id == PriceListItem.product_id)
             .where(
                 PriceListItem.price_list_id == tenant.price_list_id,
-                PriceListItem.id.between(first, last),
+                PriceListItem.product_id.between(first, last),
+                Product.id.between(first, last),
             )
         )
         return insert_ignoring_duplicates(Product.__table__, columns, source)
 
-    total = copy_in_batches(ctx, item_ids, statement, "products")
+    # A new pass name: a copy interrupted before this change had cursors over item ids; it
+    # starts its ranges again, and ON CONFLICT skips what it had already written.
+    total = copy_in_batches(ctx, product_ids, statement, "products", label="by-product")
     return f"{total:,} products copied with their cost prices."
 
 
@@ -189,8 +198,8 @@ def create_price_list(ctx: StepContext) -> str:
                 Product.source_product_id.between(first, last),
             )
             # Ordered by that index's key, so PostgreSQL walks it even with statistics from
-            # before these rows existed, instead of the tenant's whole catalogue through
-            # ix_product_organization_id for every batch.
+            # before these rows existed (migration 0070 dropped the lone organization_id
+            # index it used to walk, the tenant's whole catalogue for every batch).
             .order_by(Product.source_product_id)
         )
         return insert_ignoring_duplicates(

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import uuid
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from webapp.extensions import db
-from webapp.models import Process, ProcessTask, TaskStatus
+from webapp.models import Process, ProcessTask, TaskStatus, utcnow
 from webapp.services.processes import chaos, lifecycle
 from webapp.services.processes.context import StepContext
 from webapp.services.processes.errors import CancelRequested, LostClaim, StepFailure
@@ -33,6 +35,49 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class Lease:
+    """The running process's heartbeat, renewed every HEARTBEAT_INTERVAL_SECONDS by a thread
+    of the job on its own connection, whatever the step is doing (one long statement, a slow
+    commit): the heartbeat then goes stale only when the job is gone (a SIGKILLed worker, a
+    lost machine), and HEARTBEAT_STALE_SECONDS can be a few beats instead of the longest
+    step. Renewed only while our runner token holds: a job that lost the process stops."""
+
+    def __init__(self, process_id: int, token: str):
+        self.process_id = process_id
+        self.token = token
+        self.app = current_app._get_current_object()
+        self.interval = float(self.app.config.get("HEARTBEAT_INTERVAL_SECONDS", 2.0))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"lease-process-{process_id}", daemon=True
+        )
+
+    def __enter__(self) -> Lease:
+        if self.interval > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=max(5.0, 2 * self.interval))
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                with self.app.app_context(), db.engine.begin() as conn:
+                    held = conn.execute(
+                        update(Process)
+                        .where(Process.id == self.process_id, Process.runner_token == self.token)
+                        .values(heartbeat_at=utcnow())
+                    ).rowcount
+            except Exception as exc:  # locked, restarting: the next beat tries again
+                log.debug("lease of process %s not renewed: %s", self.process_id, exc)
+                continue
+            if held != 1:
+                return  # another job holds the process (or it finished): nothing to keep
 
 
 class ProcessRunner:
@@ -62,6 +107,10 @@ class ProcessRunner:
             status = db.session.scalar(select(Process.status).where(Process.id == self.process_id))
             log.info("job %s: process %s not claimable (%s)", self.job_id, self.process_id, status)
             return f"not claimed ({status})"
+        with Lease(self.process_id, self.token):
+            return self._run_claimed()
+
+    def _run_claimed(self) -> str:
         process = db.session.get(Process, self.process_id)
         log.info("job %s: running process %s (%s)", self.job_id, process.id, process.name)
         tasks = db.session.scalars(
