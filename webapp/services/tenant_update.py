@@ -112,3 +112,46 @@ def start(
     except ProcessRefused as refused:
         return UpdateResult(refused=str(refused), busy=refused.busy)
     return UpdateResult(process=process, enqueued=launched.enqueued)
+
+
+@dataclass
+class PendingChanges:
+    """What an Update Tenant would transfer now, counted live from the price list."""
+
+    new: int
+    changed: int
+    retired: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.new or self.changed or self.retired)
+
+
+def pending_changes(tenant: TenantReseller) -> PendingChanges | None:
+    """Counts of new, changed and retired products between the tenant's price list and its
+    copies; None when the tenant has no organization yet."""
+    from webapp.models import PriceList
+    from webapp.services.processes.batches import count
+    from webapp.services.processes.update_steps import Scope
+
+    if tenant.tenant_organization_id is None:
+        return None
+    price_list = db.session.get(PriceList, tenant.price_list_id)
+    if price_list is None:
+        return None
+    scope = Scope(
+        tenant_org_id=tenant.tenant_organization_id,
+        price_list_id=price_list.id,
+        price_list_name=price_list.name,
+        currency=price_list.currency,
+        full=True,
+        overwrite_sell_prices=False,
+        overwrite_names=False,
+        platform_ids=tuple(tenant.range_platform_ids) if tenant.range_platform_ids else None,
+        categories=tuple(tenant.range_categories) if tenant.range_categories else None,
+    )
+    return PendingChanges(
+        new=count(scope.new_items()),
+        changed=count(scope.price_changes()),
+        retired=count(scope.gone()),
+    )

@@ -26,6 +26,7 @@ from webapp.models import (
 from webapp.models.base import UTCDateTime
 from webapp.models.organization import Role
 from webapp.services import readiness
+from webapp.services.catalog import in_range
 from webapp.services.client_ids import new_client_id
 from webapp.services.processes.batches import copy_in_batches, insert_ignoring_duplicates
 from webapp.services.processes.context import StepContext
@@ -120,10 +121,18 @@ def create_administrator(ctx: StepContext) -> str:
 
 
 def copy_products(ctx: StepContext) -> str:
-    """Every product of the price list, cost price = its retail price there (set-based)."""
+    """Every product of the price list in the tenant's range, cost price = its retail
+    price there (set-based)."""
     tenant = ctx.tenant
     org = _tenant_org(ctx)
-    item_ids = select(PriceListItem.id).where(PriceListItem.price_list_id == tenant.price_list_id)
+    # The tenant's range (platforms, categories; retired products never): the same
+    # conditions pick the keys and the rows.
+    wanted = in_range(Product, tenant.range_platform_ids, tenant.range_categories)
+    item_ids = (
+        select(PriceListItem.id)
+        .join(Product, Product.id == PriceListItem.product_id)
+        .where(PriceListItem.price_list_id == tenant.price_list_id, *wanted)
+    )
     now = utcnow()
     columns = [
         "organization_id",
@@ -158,6 +167,7 @@ def copy_products(ctx: StepContext) -> str:
             .where(
                 PriceListItem.price_list_id == tenant.price_list_id,
                 PriceListItem.id.between(first, last),
+                *wanted,
             )
         )
         return insert_ignoring_duplicates(Product.__table__, columns, source)
