@@ -390,7 +390,7 @@ def test_readiness_fix_link_creates_the_list_it_asked_for_and_turns_green(app, s
     )
     page = client.get(contoso).get_data(as_text=True)
     assert "Not ready to become a tenant reseller yet." in page
-    link = "/price-lists/new?currency=USD&amp;name=Partner+USD"
+    link = "/price-lists/new?currency=USD&amp;name=Contoso+Lite+USD"
     assert f'href="{link}">Create a new price list in USD</a>' in page
     form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert '<option selected value="USD">' in form
@@ -562,3 +562,37 @@ def test_a_range_without_products_is_refused(app, staff, client):
     assert "No product of the price list is in this range" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(TenantReseller)) is None
+
+
+def test_a_big_copy_runs_as_a_queued_process_on_a_real_worker(app, staff, client, run_jobs):
+    """A copy of more items than the inline limit makes the list at once and queues a
+    process that copies the prices in committed batches; the worker copies every one."""
+    from webapp.models import Process
+
+    app.config.update(PRICE_LIST_COPY_INLINE_MAX=10, COPY_BATCH_SIZE=7)
+    source = price_list_id(app, "Partner EUR")
+    response = client.post(
+        "/price-lists/new",
+        data={
+            "csrf_token": _token(client, "/price-lists/new"),
+            "name": "Big GBP",
+            "currency": "GBP",
+            "active": "y",
+            "copy_from": str(source),
+            "exchange_rate": "0.85",
+            "rounding": "cent",
+        },
+    )
+    assert response.status_code == 303 and "/processes/" in response.headers["Location"]
+    target = price_list_id(app, "Big GBP")
+    assert _prices(app, target) == {}
+    run_jobs()
+    with app.app_context():
+        process = db.session.scalar(select(Process).where(Process.kind == "price_list_copy"))
+        assert process.status == "Completed"
+        assert process.tasks[0].message.startswith("64 prices copied from Partner EUR")
+    copied = _prices(app, target)
+    assert {
+        sku: (price * D("0.85")).quantize(D("0.01"), "ROUND_HALF_UP")
+        for sku, price in _prices(app, source).items()
+    } == copied

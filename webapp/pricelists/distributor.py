@@ -24,13 +24,15 @@ from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.htmx import is_htmx
-from webapp.models import PriceList, PriceListItem, Product, ProvisioningPlatform
+from webapp.models import PriceList, PriceListItem, Process, Product, ProvisioningPlatform
 from webapp.pricelists.forms import DistributorPriceListForm, DistributorProductForm
 from webapp.pricelists.routes import PAGE_SIZE, bp
 from webapp.scoping import current_organization, org_id
 from webapp.services import audit, catalog
 from webapp.services.catalog import CatalogError
 from webapp.services.pricing import AmountError, parse_price, parse_rate
+from webapp.services.processes import lifecycle
+from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -192,11 +194,22 @@ def new_distributor_price_list():
                 rate=rate,
                 rounding=form.rounding.data,
             )
-            db.session.commit()
+            if isinstance(copied, Process):
+                launched = lifecycle.start(copied)  # commit, then enqueue
+            else:
+                db.session.commit()
         except IntegrityError:
             db.session.rollback()
             form.name.errors = [f"You already have a price list named {name}."]
         else:
+            if isinstance(copied, Process):
+                flash(
+                    f"Price list {name} created; its {copied.params['expected_items']:,} "
+                    f"prices are being copied from {source.name} by a queued process."
+                    + ("" if launched.enqueued else f" {QUEUE_DOWN_MESSAGE}"),
+                    "success",
+                )
+                return redirect(url_for("processes.view", process_id=copied.id), 303)
             copied_words = f" with {copied:,} prices copied from {source.name}" if source else ""
             flash(f"Price list {name} created{copied_words}.", "success")
             return redirect(url_for("pricelists.view", price_list_id=price_list.id), 303)

@@ -132,9 +132,10 @@ def create_price_list(
     copy_from: PriceList | None = None,
     rate: Decimal | None = None,
     rounding: str = "cent",
-) -> tuple[PriceList, int]:
+) -> tuple[PriceList, int | object]:
     """A new price list, optionally with every item of another list converted by the typed
-    rate and rounded; returns the list and the number of items copied."""
+    rate and rounded; returns the list and the number of items copied, or, for a big copy,
+    the queued (not yet committed) Process that will copy them: the caller starts it."""
     problem = currency_problem(currency)
     if problem:
         raise CatalogError(problem)
@@ -144,7 +145,8 @@ def create_price_list(
     db.session.add(price_list)
     db.session.flush()
     copied = 0
-    if copy_from is not None:
+    queued = copy_from is not None and items_to_copy(copy_from) > inline_copy_limit()
+    if copy_from is not None and not queued:
         copied = copy_items(copy_from, price_list, rate or Decimal(1), rounding)
     audit.record(
         organization_id=organization_id,
@@ -162,59 +164,111 @@ def create_price_list(
             "exchange_rate": str(rate) if copy_from else None,
             "rounding": rounding if copy_from else None,
             "copied": copied,
+            "queued": queued,
         },
     )
+    if queued:
+        process = _prepare_copy(price_list, copy_from, rate or Decimal(1), rounding, actor)
+        return price_list, process
     return price_list, copied
 
 
-def copy_items(
+def inline_copy_limit() -> int:
+    """Copies of more items than this run as a queued process (PRICE_LIST_COPY_INLINE_MAX)."""
+    from flask import current_app
+
+    return int(current_app.config.get("PRICE_LIST_COPY_INLINE_MAX", 5000))
+
+
+def _prepare_copy(target, source, rate, rounding, actor):
+    from webapp.services.processes import ProcessKind, lifecycle
+    from webapp.services.processes.price_list_steps import PRICE_LIST_COPY_STEPS
+
+    return lifecycle.prepare(
+        ProcessKind.PRICE_LIST_COPY,
+        organization_id=target.organization_id,
+        name=f"Copy {source.name} into {target.name}",
+        steps=PRICE_LIST_COPY_STEPS,
+        actor=actor,
+        lock_key=f"price_list:{target.id}",
+        params={
+            "source_id": source.id,
+            "target_id": target.id,
+            "rate": str(rate),
+            "rounding": rounding,
+            "expected_items": items_to_copy(source),
+        },
+    )
+
+
+def copy_batch(
     source: PriceList,
     target: PriceList,
     rate: Decimal,
     rounding: str,
-    *,
-    after_id: int = 0,
-    batch_size: int = 2000,
-    limit: int | None = None,
-) -> int:
-    """Copy source's items (keyset batches by item id) into target at price × rate, rounded;
-    products already in target are left alone, so a resumed copy never duplicates."""
+    after_id: int,
+    size: int,
+) -> tuple[int | None, int]:
+    """Copy the next `size` items of source (by item id, after `after_id`) into target at
+    price × rate, rounded; products already in target are left alone, so a resumed copy
+    never duplicates. Returns (last item id read or None when done, items inserted)."""
     if rounding not in ROUNDING_RULES:
         raise CatalogError("Choose how prices are rounded.")
-    copied = 0
-    last_id = after_id
-    while limit is None or copied < limit:
-        rows = db.session.execute(
-            select(PriceListItem.id, PriceListItem.product_id, PriceListItem.retail_price)
-            .where(PriceListItem.price_list_id == source.id, PriceListItem.id > last_id)
-            .order_by(PriceListItem.id)
-            .limit(batch_size)
-        ).all()
-        if not rows:
-            break
-        last_id = rows[-1].id
-        present = set(
-            db.session.scalars(
-                select(PriceListItem.product_id).where(
-                    PriceListItem.price_list_id == target.id,
-                    PriceListItem.product_id.in_([r.product_id for r in rows]),
-                )
+    rows = db.session.execute(
+        select(PriceListItem.id, PriceListItem.product_id, PriceListItem.retail_price)
+        .join(Product, Product.id == PriceListItem.product_id)
+        .where(
+            PriceListItem.price_list_id == source.id,
+            PriceListItem.id > after_id,
+            Product.discontinued.is_(False),
+        )
+        .order_by(PriceListItem.id)
+        .limit(size)
+    ).all()
+    if not rows:
+        return None, 0
+    present = set(
+        db.session.scalars(
+            select(PriceListItem.product_id).where(
+                PriceListItem.price_list_id == target.id,
+                PriceListItem.product_id.in_([r.product_id for r in rows]),
             )
         )
-        inserts = [
-            {
-                "organization_id": target.organization_id,
-                "price_list_id": target.id,
-                "product_id": r.product_id,
-                "retail_price": apply_rounding(r.retail_price * rate, rounding),
-            }
-            for r in rows
-            if r.product_id not in present
-        ]
-        if inserts:
-            db.session.execute(insert(PriceListItem), inserts)
-        copied += len(inserts)
-    return copied
+    )
+    inserts = [
+        {
+            "organization_id": target.organization_id,
+            "price_list_id": target.id,
+            "product_id": r.product_id,
+            "retail_price": apply_rounding(r.retail_price * rate, rounding),
+        }
+        for r in rows
+        if r.product_id not in present
+    ]
+    if inserts:
+        db.session.execute(insert(PriceListItem), inserts)
+    return rows[-1].id, len(inserts)
+
+
+def copy_items(source: PriceList, target: PriceList, rate: Decimal, rounding: str) -> int:
+    """Copy every item in one transaction (small lists; big ones go to a process)."""
+    copied, last = 0, 0
+    while True:
+        last, inserted = copy_batch(source, target, rate, rounding, last, 2000)
+        if last is None:
+            return copied
+        copied += inserted
+
+
+def items_to_copy(source: PriceList) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(PriceListItem)
+        .join(Product, Product.id == PriceListItem.product_id)
+        .where(PriceListItem.price_list_id == source.id, Product.discontinued.is_(False))
+    )
 
 
 def set_active(price_list: PriceList, actor: User | None, active: bool) -> bool:
