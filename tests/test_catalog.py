@@ -596,3 +596,44 @@ def test_a_big_copy_runs_as_a_queued_process_on_a_real_worker(app, staff, client
         sku: (price * D("0.85")).quantize(D("0.01"), "ROUND_HALF_UP")
         for sku, price in _prices(app, source).items()
     } == copied
+
+
+def test_update_tenant_can_narrow_the_range_and_keeps_it(app, staff, client, run_jobs):
+    """The Update Tenant card shows the stored range ticked; narrowing it to Microsoft with a
+    Full update stores it (audited) and marks the other copies discontinued."""
+    from tests.helpers import submit_creation
+    from webapp.models import TenantReseller
+
+    assert submit_creation(client, app).status_code == 303
+    run_jobs()
+    with app.app_context():
+        tenant = db.session.scalar(select(TenantReseller))
+        tenant_id, org = tenant.id, tenant.tenant_organization_id
+    microsoft = _platform(app, "microsoft")
+    page = client.get(f"/tenant-resellers/{tenant_id}").get_data(as_text=True)
+    assert "Range of products inherited" in page and "64 products will be copied." in page
+    client.post(
+        f"/tenant-resellers/{tenant_id}/update",
+        data={
+            "csrf_token": _token(client),
+            "mode": "full",
+            "range_shown": "1",
+            "range_platforms": str(microsoft),
+        },
+    )
+    run_jobs()
+    with app.app_context():
+        assert db.session.get(TenantReseller, tenant_id).range_platform_ids == [microsoft]
+        sold = db.session.scalars(
+            select(Product.platform_id).where(
+                Product.organization_id == org, Product.discontinued.is_(False)
+            )
+        ).all()
+    assert set(sold) == {microsoft} and len(sold) == 16
+    assert _audits(app, "tenant_reseller.range")[-1].after == {
+        "platforms": [microsoft],
+        "categories": None,
+    }
+    page = client.get(f"/tenant-resellers/{tenant_id}").get_data(as_text=True)
+    assert "Up to date with Partner EUR" in page
+    assert f'value="{microsoft}" checked' in page

@@ -451,3 +451,11 @@ def range_fragment():
         request.args.getlist("range_categories"),
     )
     return render_template("tenants/_range.html", range=choice)
+
+
+@bp.app_template_global("tenant_range_choice")
+def tenant_range_choice(tenant):
+    """The tenant's stored range, for the Update Tenant card."""
+    return catalog.read_range(
+        tenant.price_list_id, tenant.range_platform_ids or [], tenant.range_categories or []
+    )

@@ -255,6 +255,12 @@ def update_tenant(tenant_id: int):
         overwrite_sell_prices=request.form.get("overwrite_sell_prices") == "1",
         overwrite_names=request.form.get("overwrite_names") == "1",
     )
+    if request.form.get("range_shown") == "1":
+        req.range = catalog.read_range(
+            tenant.price_list_id,
+            request.form.getlist("range_platforms"),
+            request.form.getlist("range_categories"),
+        )
     result = tenant_update.start(org_id(), tenant.id, current_user, req)
     if result.process is None:
         message = Markup("{}").format(result.refused)
