@@ -413,12 +413,14 @@ def test_image_upload_is_stored_and_bad_files_are_refused_next_to_the_field(
     assert image_path in client.get(url).get_data(as_text=True)
 
 
-def test_distributor_has_no_product_edit_page(app, demo, auth, client):
-    """The distributor's own products are not edited through the tenant's page (404)."""
+def test_distributor_edits_its_products_on_its_own_form(app, demo, auth, client):
+    """The distributor's products open the distributor's form (SKU, platform, billing period
+    are inputs there), not the tenant's marketing page."""
     auth.login()
     with app.app_context():
         product_id = db.session.scalar(select(Product.id).limit(1))
-    assert client.get(f"/products/{product_id}/edit").status_code == 404
+    page = client.get(f"/products/{product_id}/edit").get_data(as_text=True)
+    assert 'name="sku"' in page and 'name="platform_id"' in page and "Marketing text" not in page
 
 
 # --- price lists ------------------------------------------------------------------------------
@@ -759,9 +761,9 @@ def test_currency_change_with_a_new_price_list_is_one_process(app, tenant, clien
     assert re.search(r"Done:</span>\s*<strong>Set your currency and prices</strong>", home)
 
 
-def test_distributor_price_lists_stay_read_only(app, demo, auth, client):
-    """The distributor's seeded price lists show as before, without the tenant's tools;
-    the tenant-only actions are 404 for the distributor."""
+def test_tenant_price_tools_stay_404_for_the_distributor(app, demo, auth, client):
+    """The distributor's price lists have no markup tool; the tenant-only actions (markup,
+    sell prices, currency) are 404 for the distributor, whose own tools are elsewhere."""
     auth.login()
     partner = price_list_id(app, "Partner EUR")
     page = client.get(f"/price-lists/{partner}").get_data(as_text=True)
@@ -771,11 +773,9 @@ def test_distributor_price_lists_stay_read_only(app, demo, auth, client):
     for path, data in [
         (f"/price-lists/{partner}/markup", {"markup_percent": "10", "rounding": "cent"}),
         (f"/price-lists/{partner}/prices", {"product_id": "1", "price": "1"}),
-        ("/price-lists/new", {"name": "X", "currency": "EUR"}),
         ("/settings/currency", {"currency": "USD"}),
     ]:
         assert client.post(path, data={"csrf_token": token, **data}).status_code == 404, path
-    assert client.get("/price-lists/new").status_code == 404
     assert _prices(app, partner) == before
 
 

@@ -80,3 +80,10 @@ class PriceListItem(OrgScoped, db.Model):
 
     price_list: Mapped[PriceList] = relationship(back_populates="items")
     product: Mapped[Product] = relationship()
+
+    @property
+    def retail_text(self) -> str:
+        """The price for an input field: 12.50, or 12.3456 when it has more places."""
+        from webapp.services.pricing import plain
+
+        return plain(self.retail_price)

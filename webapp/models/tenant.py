@@ -52,6 +52,10 @@ class TenantReseller(OrgScoped, TimestampMixin, db.Model):
     back_ordering_active: Mapped[bool] = mapped_column(Boolean, default=False)
     back_ordering_activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=TenantStatus.IN_PROGRESS)
+    # The range of products inherited from the price list: None means every platform / every
+    # category; respected by the creation's copy and by every Update Tenant.
+    range_platform_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    range_categories: Mapped[list[str] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     account: Mapped[Account] = relationship()

@@ -133,3 +133,85 @@ class ProductForm(FlaskForm):
         validators=[Length(max=20000, message="Use at most 20,000 characters.")],
         render_kw={"rows": 8, "cols": 32},
     )
+
+
+# --- The distributor's catalogue --------------------------------------------------------------
+
+
+def monetary_currency(_form, field) -> None:
+    from webapp.services.catalog import currency_problem
+
+    problem = currency_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+class DistributorProductForm(FlaskForm):
+    """A distributor's product: every field is the distributor's."""
+
+    sku = StringField(
+        "SKU",
+        validators=[
+            DataRequired("Enter the product's SKU."),
+            Length(max=64, message="Use at most 64 characters."),
+        ],
+    )
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter the product's name."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
+    )
+    category = StringField(
+        "Category", validators=[Length(max=80, message="Use at most 80 characters.")]
+    )
+    platform_id = SelectField(
+        "Provisioning platform",
+        coerce=int,
+        validators=[DataRequired("Choose the platform the product is provisioned on.")],
+    )
+    billing_period = SelectField("Billing period")
+    description = TextAreaField(
+        "Description",
+        validators=[Length(max=4000, message="Use at most 4,000 characters.")],
+        render_kw={"rows": 4, "cols": 32},
+    )
+
+    def __init__(self, *args, platforms=(), periods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.platform_id.choices = [SelectChoice(p.id, p.name) for p in platforms]
+        self.billing_period.choices = [SelectChoice(p, p) for p in periods]
+
+
+class DistributorPriceListForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter a name for the price list."),
+            Length(max=120, message="Use at most 120 characters."),
+        ],
+    )
+    currency = SelectField(
+        "Currency", validate_choice=False, validators=[monetary_currency], default="EUR"
+    )
+    active = BooleanField("Active (can be chosen for tenant resellers)", default=True)
+    copy_from = SelectField("Copy the prices of", coerce=int, default=0)
+    exchange_rate = StringField(
+        "Exchange rate",
+        description="How much of the new list's currency one unit of the copied list's buys.",
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    rounding = RadioField(
+        "Rounding of copied prices",
+        choices=[SelectChoice(rule, label) for rule, label in ROUNDING_RULES.items()],
+        default="cent",
+        validators=[DataRequired("Choose how prices are rounded.")],
+    )
+
+    def __init__(self, *args, sources=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = currency_choices()
+        self.copy_from.choices = [SelectChoice(0, "Nothing: start empty")] + [
+            SelectChoice(pl.id, f"{pl.name} ({pl.currency})") for pl in sources
+        ]

@@ -1,8 +1,9 @@
 """Price lists and products of the signed-in organization.
 
-The distributor sees its seeded price lists read-only. A tenant creates its own price lists,
-sets sell prices one by one or by a markup over cost, chooses its currency, and edits the
-marketing side of the products copied from its distributor."""
+The distributor manages its catalogue and price lists (webapp.pricelists.distributor). A
+tenant creates its own price lists, sets sell prices one by one or by a markup over cost,
+chooses its currency, and edits the marketing side of the products copied from its
+distributor."""
 
 from __future__ import annotations
 
@@ -87,7 +88,10 @@ def index():
 
 @bp.route("/price-lists/new", methods=["GET", "POST"])
 def new():
-    """A tenant's new price list: name, ISO 4217 currency, active."""
+    """A new price list: the distributor's (any monetary currency, optionally a copy of
+    another list) or a tenant's (name, ISO 4217 currency, active)."""
+    if current_organization().is_root:
+        return distributor.new_distributor_price_list()
     org = _tenant_org()
     form = PriceListForm()
     if request.method == "GET":
@@ -141,31 +145,8 @@ def view(price_list_id: int):
     editing and the markup tool for a tenant."""
     price_list = PriceList.get_in_org_or_404(price_list_id, org_id())
     if current_organization().is_root:
-        return _distributor_view(price_list)
+        return distributor.distributor_view(price_list)
     return render_template("pricelists/tenant_view.html", **_tenant_context(price_list))
-
-
-def _distributor_view(price_list: PriceList):
-    page = max(1, request.args.get("page", 1, type=int))
-    base = (
-        select(PriceListItem, Product)
-        .join(Product, Product.id == PriceListItem.product_id)
-        .where(
-            PriceListItem.price_list_id == price_list.id, PriceListItem.organization_id == org_id()
-        )
-    )
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = db.session.execute(
-        base.order_by(Product.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render_template(
-        "pricelists/view.html",
-        price_list=price_list,
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-    )
 
 
 @dataclass
@@ -675,7 +656,9 @@ def _product_snapshot(product: Product) -> dict:
 def edit_product(product_id: int):
     """A tenant's product: name, description, image, marketing text and category are the
     tenant's; cost price, cost currency, platform, SKU and billing period are the
-    distributor's and are never read from the form."""
+    distributor's and are never read from the form. The distributor edits every field."""
+    if current_organization().is_root:
+        return distributor.edit_distributor_product(Product.get_in_org_or_404(product_id, org_id()))
     org = _tenant_org()
     product = Product.get_in_org_or_404(product_id, org.id)
     form = ProductForm(obj=product if request.method == "GET" else None)
@@ -730,3 +713,7 @@ def edit_product(product_id: int):
         preview=Markup(clean_html(product.marketing_html)),  # noqa: S704 - nh3 output only
         logs=audit.entries_for(org.id, ("product", product.id), limit=20),
     ), (400 if request.method == "POST" else 200)
+
+
+# The distributor's routes live on this blueprint too; imported last because they use `bp`.
+from webapp.pricelists import distributor  # noqa: E402

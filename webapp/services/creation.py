@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import (
     Account,
-    PriceListItem,
     Process,
     TenantReseller,
     TenantStatus,
     User,
 )
 from webapp.services import audit, readiness
+from webapp.services.catalog import range_count
 from webapp.services.passwords import hash_password
 from webapp.services.processes import lifecycle
 from webapp.services.processes.creation_steps import CREATION_STEPS
@@ -39,6 +39,9 @@ class CreationRequest:
     admin_password: str
     # Email the administrator an invitation to choose a password instead of setting one.
     invite_admin: bool = False
+    # The range inherited (None: every platform / category of the price list).
+    range_platform_ids: list[int] | None = None
+    range_categories: list[str] | None = None
 
 
 @dataclass
@@ -95,6 +98,8 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
         was_lite_reseller=account.is_lite_reseller,
         status=TenantStatus.IN_PROGRESS,
         created_by_id=actor.id if actor else None,
+        range_platform_ids=req.range_platform_ids or None,
+        range_categories=req.range_categories or None,
     )
     db.session.add(tenant)
     try:
@@ -104,9 +109,7 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
         return CreationResult(already_exists=existing_tenant(account))
 
     # The number of products to copy lets the page weigh the copy before it starts.
-    products = db.session.scalar(
-        select(func.count()).where(PriceListItem.price_list_id == req.price_list_id)
-    )
+    products = range_count(req.price_list_id, req.range_platform_ids, req.range_categories)
     process = lifecycle.prepare(
         ProcessKind.CREATION,
         organization_id=organization_id,
@@ -132,6 +135,8 @@ def submit(organization_id: int, actor: User | None, req: CreationRequest) -> Cr
             "date_format": req.date_format,
             "separate_invoices": req.separate_invoices,
             "admin_username": tenant.admin_username,
+            "range_platform_ids": tenant.range_platform_ids,
+            "range_categories": tenant.range_categories,
         },
         process_id=process.id,
     )

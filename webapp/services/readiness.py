@@ -282,7 +282,7 @@ def _price_list_item(account: Account, checks: list[PriceListCheck]) -> CheckIte
         False,
         f"No active price list with products is in {account.billing_currency}, "
         "the currency the account is billed in.",
-        "Review the price lists",
+        f"Create a new price list in {account.billing_currency}",
         "price_lists",
     )
 

@@ -13,7 +13,7 @@ from webapp.htmx import is_htmx
 from webapp.listing import Listing, Sorts, csv_response, paginate, stream, wants_csv
 from webapp.models import Account, Organization, TenantReseller, User
 from webapp.scoping import org_id, require_distributor
-from webapp.services import audit, creation, readiness, regional
+from webapp.services import audit, catalog, creation, readiness, regional
 from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 from webapp.services.processes.listing import ProcessFilter, process_page
 from webapp.tenants.forms import CreateTenantForm, RegionalSettingsForm
@@ -54,6 +54,9 @@ def create(account_id: int):
             form.price_list.data = check.chosen.price_list.id
     changed: list[str] = []
     status = 200
+    offered = {c.price_list.id for c in check.ready_price_lists}
+    range_list = form.price_list.data if form.price_list.data in offered else None
+    chosen_range = catalog.read_range(range_list, [], [])
     if request.method == "POST":
         status = 400
         form_ok = form.validate()
@@ -70,11 +73,23 @@ def create(account_id: int):
             admin_password=form.admin_password.data or "",
             invite_admin=bool(form.admin_invite.data),
         )
+        range_list = form.price_list.data if form.price_list.data in offered else None
+        chosen_range = catalog.read_range(
+            range_list,
+            request.form.getlist("range_platforms"),
+            request.form.getlist("range_categories"),
+        )
+        req.range_platform_ids = chosen_range.platform_ids
+        req.range_categories = chosen_range.category_names
         errors = creation.validate(req)
+        if chosen_range.error:
+            errors["range"] = chosen_range.error
         eligible = {c.price_list.id for c in check.ready_price_lists}
         if form.price_list.data is not None and form.price_list.data not in eligible:
             errors["price_list"] = "Choose one of the eligible price lists."
         for name, message in errors.items():
+            if name == "range":
+                continue  # shown in the range fieldset
             field = getattr(form, name)
             if message not in field.errors:
                 field.errors = [*field.errors, message]
@@ -108,6 +123,7 @@ def create(account_id: int):
             form=form,
             changed=changed,
             timezones=regional.timezones(),
+            range=chosen_range,
         ),
         status,
     )
@@ -356,6 +372,12 @@ def update_tenant(tenant_id: int):
         overwrite_sell_prices=request.form.get("overwrite_sell_prices") == "1",
         overwrite_names=request.form.get("overwrite_names") == "1",
     )
+    if request.form.get("range_shown") == "1":
+        req.range = catalog.read_range(
+            tenant.price_list_id,
+            request.form.getlist("range_platforms"),
+            request.form.getlist("range_categories"),
+        )
     result = tenant_update.start(org_id(), tenant.id, current_user, req)
     if result.process is None:
         message = Markup("{}").format(result.refused)

@@ -26,6 +26,7 @@ from webapp.models import (
 from webapp.models.base import UTCDateTime
 from webapp.models.organization import Role
 from webapp.services import readiness
+from webapp.services.catalog import in_range
 from webapp.services.client_ids import new_client_id
 from webapp.services.processes.batches import copy_in_batches, insert_ignoring_duplicates
 from webapp.services.processes.context import StepContext
@@ -120,15 +121,21 @@ def create_administrator(ctx: StepContext) -> str:
 
 
 def copy_products(ctx: StepContext) -> str:
-    """Every product of the price list, cost price = its retail price there (set-based)."""
+    """Every product of the price list in the tenant's range, cost price = its retail
+    price there (set-based)."""
     tenant = ctx.tenant
     org = _tenant_org(ctx)
     # Batched by source product id: the price list's unique (price_list_id, product_id) key
     # gives the ranges, and each batch reads both sides by that same range (a merge of two
     # short index ranges), never the whole product table, which holds every tenant's
     # catalogue. The copies are written in source order, as the unique keys index them.
-    product_ids = select(PriceListItem.product_id).where(
-        PriceListItem.price_list_id == tenant.price_list_id
+    # The tenant's range (platforms, categories; retired products never): the same
+    # conditions pick the keys and the rows.
+    wanted = in_range(Product, tenant.range_platform_ids, tenant.range_categories)
+    product_ids = (
+        select(PriceListItem.product_id)
+        .join(Product, Product.id == PriceListItem.product_id)
+        .where(PriceListItem.price_list_id == tenant.price_list_id, *wanted)
     )
     now = utcnow()
     columns = [
@@ -165,6 +172,7 @@ def copy_products(ctx: StepContext) -> str:
                 PriceListItem.price_list_id == tenant.price_list_id,
                 PriceListItem.product_id.between(first, last),
                 Product.id.between(first, last),
+                *wanted,
             )
         )
         return insert_ignoring_duplicates(Product.__table__, columns, source)

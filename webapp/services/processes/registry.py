@@ -7,6 +7,7 @@ from webapp.services.processes.activation_steps import ACTIVATION_STEPS
 from webapp.services.processes.creation_steps import CREATION_STEPS
 from webapp.services.processes.invoice_steps import ISSUE_STEPS, REPAIR_STEPS, RUN_STEPS
 from webapp.services.processes.kinds import ProcessKind
+from webapp.services.processes.price_list_steps import PRICE_LIST_COPY_STEPS
 from webapp.services.processes.pricing_steps import CURRENCY_STEPS, MARKUP_STEPS
 from webapp.services.processes.step import Step
 from webapp.services.processes.update_steps import UPDATE_STEPS
@@ -23,6 +24,7 @@ STEPS_OF_KIND: dict[ProcessKind, list[Step]] = {
     ProcessKind.BILLING_REPAIR: REPAIR_STEPS,
     ProcessKind.PRICE_MARKUP: MARKUP_STEPS,
     ProcessKind.CURRENCY_CHANGE: CURRENCY_STEPS,
+    ProcessKind.PRICE_LIST_COPY: PRICE_LIST_COPY_STEPS,
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from webapp.extensions import db
 from webapp.models import PriceList, PriceListItem, Product, TenantStatus, utcnow
 from webapp.models.base import UTCDateTime
+from webapp.services.catalog import in_range
 from webapp.services.processes.batches import Pass, count, insert_ignoring_duplicates, run_passes
 from webapp.services.processes.context import StepContext
 from webapp.services.processes.errors import StepFailure
@@ -37,15 +38,29 @@ class Scope:
     full: bool
     overwrite_sell_prices: bool
     overwrite_names: bool
+    # The tenant's range of products (None: every platform / category).
+    platform_ids: tuple[int, ...] | None = None
+    categories: tuple[str, ...] | None = None
+
+    def wanted(self, product) -> list:
+        return in_range(product, self.platform_ids, self.categories)
 
     # --- The differences, each a select of one unique integer key (for keyset batches) ---
 
     def in_price_list(self, source_id):
+        """Sold through the price list: in it and not retired by the distributor. (An alias:
+        the plain Product would be correlated with an enclosing UPDATE of the copies.)"""
+        source = aliased(Product)
         return source_id.in_(
-            select(PriceListItem.product_id).where(
-                PriceListItem.price_list_id == self.price_list_id
-            )
+            select(PriceListItem.product_id)
+            .join(source, source.id == PriceListItem.product_id)
+            .where(PriceListItem.price_list_id == self.price_list_id, *self.wanted(source))
         )
+
+    def out_of_range(self):
+        """A condition on PriceListItem: its product is retired or outside the range."""
+        source = aliased(Product)
+        return ~exists().where(source.id == PriceListItem.product_id, *self.wanted(source))
 
     def not_copied(self):
         """A condition on PriceListItem: the tenant has no copy of its product."""
@@ -58,7 +73,9 @@ class Scope:
     def new_items(self) -> Select:
         """Price list items whose product the tenant has no copy of (keys: item ids)."""
         return select(PriceListItem.id).where(
-            PriceListItem.price_list_id == self.price_list_id, self.not_copied()
+            PriceListItem.price_list_id == self.price_list_id,
+            self.not_copied(),
+            ~self.out_of_range(),
         )
 
     def copies_in_list(self, copy, item) -> Select:
@@ -81,7 +98,8 @@ class Scope:
         )
 
     def gone(self) -> Select:
-        """Copies of products no longer in the price list, not yet marked discontinued."""
+        """Copies of products no longer in the price list (or retired by the distributor),
+        not yet marked discontinued."""
         return select(Product.source_product_id).where(
             Product.organization_id == self.tenant_org_id,
             Product.source_product_id.is_not(None),
@@ -123,6 +141,8 @@ def scope_for(ctx: StepContext) -> Scope:
         full=params.get("mode") == FULL,
         overwrite_sell_prices=bool(params.get("overwrite_sell_prices")),
         overwrite_names=bool(params.get("overwrite_names")),
+        platform_ids=tuple(tenant.range_platform_ids) if tenant.range_platform_ids else None,
+        categories=tuple(tenant.range_categories) if tenant.range_categories else None,
     )
 
 
@@ -212,6 +232,7 @@ def copy_new_products(ctx: StepContext) -> str:
                 PriceListItem.price_list_id == scope.price_list_id,
                 PriceListItem.id.between(first, last),
                 scope.not_copied(),
+                *scope.wanted(Product),
             )
         )
         return insert_ignoring_duplicates(Product.__table__, columns, source)
