@@ -135,4 +135,7 @@ class Settings:
             # throttling counts per client address, which only they know. 0: none (the
             # address of the connection is the client's).
             "PROXY_COUNT": env_int("PROXY_COUNT", 0),
+            # How long a tenant reseller marked as deleted keeps its data (and can be
+            # restored) before the reaper purges it.
+            "TENANT_RETENTION_DAYS": env_int("TENANT_RETENTION_DAYS", 30),
         }

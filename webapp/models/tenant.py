@@ -53,6 +53,12 @@ class TenantReseller(OrgScoped, TimestampMixin, db.Model):
     back_ordering_activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=TenantStatus.IN_PROGRESS)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The lifecycle actions (services/tenant_lifecycle.py): when it was suspended; when it
+    # was marked as deleted, until when its data is kept, and what a restore returns it to.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    marked_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_before_deletion: Mapped[str | None] = mapped_column(String(20))
 
     account: Mapped[Account] = relationship()
     price_list: Mapped[PriceList] = relationship()
