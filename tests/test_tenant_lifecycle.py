@@ -311,3 +311,57 @@ def test_the_tenant_cannot_run_lifecycle_actions(app, client, tenant):
     for action in ("suspend", "delete", "edition"):
         assert browser.get(f"{tenant['url']}/lifecycle/{action}").status_code in (403, 404)
     assert statuses(app, tenant) == ("Active", "Active")
+
+
+def test_after_the_retention_period_the_reaper_purges_the_tenants_data(
+    app, client, tenant, run_jobs
+):
+    """Past its retention period, a tenant marked as deleted is purged by a process the
+    reaper starts: no row of its organization is left, the distributor's copy of what it
+    sold stays (without the pointer), the tenant reseller record and its logs stay, and it
+    can no longer be restored."""
+    from jobs import reaper
+    from tests.helpers import activate_back_ordering
+    from webapp.models import Process
+
+    activate_back_ordering(app, tenant["id"], run_jobs)
+    _, sub_id = shopper_with_subscription(app, tenant)
+    run_jobs()  # the sale is propagated to the distributor
+    with app.app_context():
+        copy = db.session.scalar(
+            select(Subscription).where(Subscription.source_subscription_id == sub_id)
+        )
+        assert copy is not None and copy.organization_id != tenant["org_id"]
+        copy_id = copy.id
+    act(client, tenant, "delete", name="Northwind Cloud")
+
+    with app.app_context():  # not yet due: nothing happens
+        reaper.sweep()
+        assert db.session.scalar(select(Process).where(Process.kind == "purge_tenant")) is None
+        db.session.get(TenantReseller, tenant["id"]).purge_after = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        reaper.sweep()
+    run_jobs()
+
+    with app.app_context():
+        process = db.session.scalar(select(Process).where(Process.kind == "purge_tenant"))
+        assert process.status == "Completed", process.message
+        assert db.session.get(Organization, tenant["org_id"]) is None
+        for table in db.metadata.sorted_tables:
+            if "organization_id" in table.c:
+                left = db.session.execute(
+                    select(table.c.id).where(table.c.organization_id == tenant["org_id"])
+                ).all()
+                assert left == [], table.name
+        row = db.session.get(TenantReseller, tenant["id"])
+        assert row.status == "Marked as Deleted" and row.purged_at is not None
+        assert row.tenant_organization_id is None
+        kept = db.session.get(Subscription, copy_id)
+        assert kept is not None and kept.source_subscription_id is None
+        reaper.sweep()  # a second sweep starts no second purge
+        purges = select(Process.id).where(Process.kind == "purge_tenant")
+        assert len(db.session.scalars(purges).all()) == 1
+    page = text(client.get(tenant["url"]))
+    assert "Its data was purged on" in page and "Restore…" not in page
+    assert "tenant_reseller.purge" in audit_actions(app, tenant)
+    assert act(client, tenant, "restore").status_code == 400

@@ -59,6 +59,7 @@ class TenantReseller(OrgScoped, TimestampMixin, db.Model):
     marked_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_before_deletion: Mapped[str | None] = mapped_column(String(20))
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
     price_list: Mapped[PriceList] = relationship()

@@ -19,6 +19,7 @@ from webapp.models import (
     Edition,
     Organization,
     OrgStatus,
+    Process,
     Storefront,
     TenantReseller,
     TenantStatus,
@@ -286,3 +287,48 @@ def restore(tenant: TenantReseller, actor: User | None) -> None:
     _set_status(tenant, org, back_to)
     tenant.marked_deleted_at = tenant.purge_after = tenant.status_before_deletion = None
     db.session.commit()
+
+
+def launch_due_purges() -> list[int]:
+    """The reaper's part: a purge process for each tenant marked as deleted whose retention
+    period is over (one at a time per tenant: the tenant's process lock). Returns their ids."""
+    from webapp.services.processes import ProcessKind, lifecycle
+    from webapp.services.processes.purge_steps import PURGE_STEPS
+
+    due = db.session.scalars(
+        select(TenantReseller).where(
+            TenantReseller.status == TenantStatus.MARKED_AS_DELETED,
+            TenantReseller.purge_after <= utcnow(),
+            TenantReseller.purged_at.is_(None),
+        )
+    ).all()
+    launched = []
+    for tenant in due:
+        purges = select(Process.id).where(
+            Process.tenant_reseller_id == tenant.id, Process.kind == ProcessKind.TENANT_PURGE
+        )
+        # One purge per tenant: a failed one is retried from its process page, not relaunched.
+        if lifecycle.unfinished_for(tenant) is not None or db.session.scalar(purges.limit(1)):
+            continue
+        try:
+            process = lifecycle.prepare(
+                ProcessKind.TENANT_PURGE,
+                organization_id=tenant.organization_id,
+                name=f"Purge tenant reseller — {tenant.account.name}",
+                steps=PURGE_STEPS,
+                tenant=tenant,
+            )
+        except LifecycleRefused:
+            continue  # another worker launched it a moment ago
+        audit.record(
+            organization_id=tenant.organization_id,
+            actor=None,
+            action="tenant_reseller.purge",
+            entity_type="tenant_reseller",
+            entity_id=tenant.id,
+            summary="Retention period over: purge of the tenant's data started",
+            process_id=process.id,
+        )
+        lifecycle.start(process)
+        launched.append(process.id)
+    return launched

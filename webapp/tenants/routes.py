@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models import Account, Organization, TenantReseller, User
 from webapp.scoping import org_id, require_distributor
-from webapp.services import audit, creation, readiness, regional
+from webapp.services import audit, creation, readiness, regional, tenant_lifecycle
 from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 from webapp.services.processes.listing import ProcessFilter, process_page
 from webapp.tenants.forms import CreateTenantForm
@@ -169,6 +169,7 @@ def _tenant_context(tenant_id: int) -> dict:
         "tenant_org": org,
         "admin": admin,
         "language_names": dict(regional.languages()),
+        "can_restore": tenant_lifecycle.can_restore(tenant),
     }
 
 
@@ -309,7 +310,6 @@ LIFECYCLE_ACTIONS = {
 def lifecycle_action(tenant_id: int, action: str):
     """Confirm, then do, one lifecycle action; each is audited on the tenant's Logs tab."""
     from webapp.models import Edition
-    from webapp.services import tenant_lifecycle
 
     if action not in LIFECYCLE_ACTIONS:
         abort(404)

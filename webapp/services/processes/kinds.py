@@ -15,6 +15,7 @@ class ProcessKind(StrEnum):
     INVOICE_RUN = "invoice_run"
     INVOICE_ISSUE = "invoice_issue"
     BILLING_REPAIR = "billing_repair"
+    TENANT_PURGE = "purge_tenant"
 
     @property
     def label(self) -> str:
@@ -32,4 +33,5 @@ KIND_LABELS = {
     ProcessKind.INVOICE_RUN: "Invoice run",
     ProcessKind.INVOICE_ISSUE: "Issue invoices",
     ProcessKind.BILLING_REPAIR: "Billing repair",
+    ProcessKind.TENANT_PURGE: "Purge tenant reseller",
 }

@@ -7,6 +7,7 @@ from webapp.services.processes.activation_steps import ACTIVATION_STEPS
 from webapp.services.processes.creation_steps import CREATION_STEPS
 from webapp.services.processes.invoice_steps import ISSUE_STEPS, REPAIR_STEPS, RUN_STEPS
 from webapp.services.processes.kinds import ProcessKind
+from webapp.services.processes.purge_steps import PURGE_STEPS
 from webapp.services.processes.step import Step
 from webapp.services.processes.update_steps import UPDATE_STEPS
 from webapp.services.processes.upgrade_steps import UPGRADE_STEPS
@@ -20,6 +21,7 @@ STEPS_OF_KIND: dict[ProcessKind, list[Step]] = {
     ProcessKind.INVOICE_RUN: RUN_STEPS,
     ProcessKind.INVOICE_ISSUE: ISSUE_STEPS,
     ProcessKind.BILLING_REPAIR: REPAIR_STEPS,
+    ProcessKind.TENANT_PURGE: PURGE_STEPS,
 }
 
 
