@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +20,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.scoping import current_organization, org_id
-from webapp.services import audit, readiness
+from webapp.services import audit, currency_guard, readiness
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -114,9 +115,10 @@ def _snapshot(account: Account, names) -> dict:
     return {name: getattr(account, name) for name in names}
 
 
-def _save_account(form: AccountForm, account: Account | None):
+def _save_account(form: AccountForm, account: Account | None, before_commit=None):
     """Validate, write the form's fields, audit and commit; the saved account or None (the
-    form then carries the messages)."""
+    form then carries the messages). `before_commit(account)` adds to the same transaction
+    (and may commit it itself)."""
     if not form.validate_on_submit():
         return None
     name = form.name.data.strip()
@@ -163,6 +165,8 @@ def _save_account(form: AccountForm, account: Account | None):
             before={n: before[n] for n in changed} if before else None,
             after={n: after[n] for n in changed},
         )
+    if before_commit is not None:
+        before_commit(account)
     db.session.commit()
     return account
 
@@ -189,12 +193,46 @@ def edit(account_id: int):
     refuse_if_managed_by_reseller(account)
     distributor = current_organization().is_root
     form = AccountForm(obj=account if request.method == "GET" else None, distributor=distributor)
-    saved = _save_account(form, account)
+    tenant = currency_guard.tenant_of(account)
+    new_currency = request.form.get("billing_currency", account.billing_currency)
+    price_list_id = request.form.get("tenant_price_list", type=int)
+    refused = (
+        currency_guard.refusal(account, new_currency, price_list_id)
+        if request.method == "POST"
+        else None
+    )
+    repriced = []
+    if refused:
+        form.validate()
+        form.billing_currency.errors = [*form.billing_currency.errors, refused]
+        saved = None
+    else:
+        switching = tenant is not None and new_currency != account.billing_currency
+
+        def switch(saved_account):
+            repriced.append(
+                currency_guard.switch_price_list(saved_account, price_list_id, current_user)
+            )
+
+        saved = _save_account(form, account, before_commit=switch if switching else None)
     if saved is not None:
         flash(f"{saved.name} saved.", "success")
+        if repriced and repriced[0].process is not None:
+            process = repriced[0].process
+            flash(
+                Markup("The tenant's cost prices are being re-priced: {}.").format(
+                    Markup('<a href="{}">{}</a>').format(
+                        url_for("processes.view", process_id=process.id), process.name
+                    )
+                ),
+                "success" if repriced[0].enqueued else "warning",
+            )
         return redirect(url_for("accounts.view", account_id=saved.id), 303)
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/form.html", form=form, account=account), status
+    price_lists = currency_guard.active_price_lists(org_id()) if tenant is not None else None
+    return render_template(
+        "accounts/form.html", form=form, account=account, tenant=tenant, price_lists=price_lists
+    ), status
 
 
 @bp.get("/<int:account_id>")
