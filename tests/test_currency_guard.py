@@ -85,7 +85,7 @@ def test_with_a_price_list_in_the_new_currency_the_tenant_is_repriced(
     response = edit(client, app, billing_currency="USD", tenant_price_list=usd)
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "cost prices are being re-priced" in page, page[page.find("flash"):][:800]
+    assert "cost prices are being re-priced" in page
     assert state(app) == ("USD", "Partner USD", 1)
     run_jobs()
     with app.app_context():
