@@ -1,6 +1,12 @@
 """All models, imported here so that Alembic and the app see every table."""
 
-from webapp.models.account import Account, AccountPlatformSync, ProvisioningPlatform, SyncStatus
+from webapp.models.account import (
+    Account,
+    AccountPlatformSync,
+    ProvisioningPlatform,
+    SandboxAdapterSetting,
+    SyncStatus,
+)
 from webapp.models.api import ApiToken, IdempotencyRecord, UserSession
 from webapp.models.audit import AuditLog
 from webapp.models.base import utcnow
@@ -49,6 +55,7 @@ __all__ = [
     "InvoiceStatus",
     "UserSession",
     "AccountPlatformSync",
+    "SandboxAdapterSetting",
     "AuditLog",
     "DomainEvent",
     "Edition",

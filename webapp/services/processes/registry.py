@@ -9,6 +9,7 @@ from webapp.services.processes.invoice_steps import ISSUE_STEPS, REPAIR_STEPS, R
 from webapp.services.processes.kinds import ProcessKind
 from webapp.services.processes.purge_steps import PURGE_STEPS
 from webapp.services.processes.step import Step
+from webapp.services.processes.sync_steps import SYNC_STEPS
 from webapp.services.processes.update_steps import UPDATE_STEPS
 from webapp.services.processes.upgrade_steps import UPGRADE_STEPS
 
@@ -22,6 +23,7 @@ STEPS_OF_KIND: dict[ProcessKind, list[Step]] = {
     ProcessKind.INVOICE_ISSUE: ISSUE_STEPS,
     ProcessKind.BILLING_REPAIR: REPAIR_STEPS,
     ProcessKind.TENANT_PURGE: PURGE_STEPS,
+    ProcessKind.PLATFORM_SYNC: SYNC_STEPS,
 }
 
 
