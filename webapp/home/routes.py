@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Account, PriceList, Product, Storefront
 from webapp.scoping import current_organization, org_id
+from webapp.services import playbook as playbook_service
 from webapp.services import pricing
 
 bp = Blueprint("home", __name__)
@@ -92,4 +103,24 @@ def index():
         price_lists=price_lists,
         storefront=storefront,
         steps=next_steps(storefront),
+        playbook=_own_playbook(),
+        can_tick=True,
     )
+
+
+def _own_playbook():
+    tenant = playbook_service.tenant_of_org(org_id())
+    return playbook_service.playbook(tenant) if tenant is not None else None
+
+
+@bp.post("/playbook/<key>")
+def tick_playbook(key: str):
+    """The tenant ticks (or unticks) a playbook item the data does not show as done."""
+    org = current_organization()
+    if org.is_root or key not in playbook_service.BY_KEY:
+        abort(404)
+    done = request.form.get("done") == "1"
+    playbook_service.tick(org.id, key, current_user, done)
+    label = playbook_service.BY_KEY[key].label
+    flash(f"{label}: {'done' if done else 'not done'}.", "success")
+    return redirect(url_for("home.index") + "#playbook", 303)

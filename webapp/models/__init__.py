@@ -41,7 +41,13 @@ from webapp.models.process import (
     ProcessTask,
     TaskStatus,
 )
-from webapp.models.tenant import PlatformSetting, Storefront, TenantReseller, TenantStatus
+from webapp.models.tenant import (
+    PlatformSetting,
+    PlaybookTick,
+    Storefront,
+    TenantReseller,
+    TenantStatus,
+)
 
 __all__ = [
     "FINISHED_PROCESS_STATUSES",
@@ -79,6 +85,7 @@ __all__ = [
     "ProvisioningPlatform",
     "Role",
     "StoreCustomer",
+    "PlaybookTick",
     "Storefront",
     "Subscription",
     "SubscriptionStatus",

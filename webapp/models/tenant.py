@@ -99,3 +99,14 @@ class PlatformSetting(OrgScoped, TimestampMixin, db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("provisioning_platform.id"))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     inherited_from_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+
+
+class PlaybookTick(OrgScoped, TimestampMixin, db.Model):
+    """A playbook item the tenant ticked by hand (organization_id is the tenant's): who and
+    when (created_at). Items the data shows as done tick themselves and have no row."""
+
+    __table_args__ = (db.UniqueConstraint("organization_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item: Mapped[str] = mapped_column(String(40))
+    ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

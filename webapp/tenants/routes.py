@@ -6,12 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models import Account, Organization, TenantReseller, User
 from webapp.scoping import org_id, require_distributor
-from webapp.services import audit, creation, readiness, regional, tenant_lifecycle
+from webapp.services import audit, creation, playbook, readiness, regional, tenant_lifecycle
 from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 from webapp.services.processes.listing import ProcessFilter, process_page
 from webapp.tenants.forms import CreateTenantForm
@@ -122,6 +123,7 @@ def index():
         select(TenantReseller, Organization)
         .outerjoin(Organization, Organization.id == TenantReseller.tenant_organization_id)
         .where(TenantReseller.organization_id == org_id())
+        .options(joinedload(TenantReseller.account))  # one query for the page, not one a row
         .order_by(TenantReseller.created_at.desc(), TenantReseller.id.desc())
     )
     if status in statuses:
@@ -130,7 +132,12 @@ def index():
         status = ""
     rows = db.session.execute(query).all()
     return render_template(
-        "tenants/list.html", rows=rows, tab="list", statuses=statuses, status=status
+        "tenants/list.html",
+        rows=rows,
+        tab="list",
+        statuses=statuses,
+        status=status,
+        progress=playbook.progress([tenant for tenant, _org in rows]),
     )
 
 
@@ -178,7 +185,13 @@ def view(tenant_id: int):
     """Basic Information: Client ID, status, edition, regional settings, Separate Invoices."""
     context = _tenant_context(tenant_id)
     latest = _process_page(tenant_id).rows[:1]
-    return render_template("tenants/view.html", tab="basic", latest=latest, **context)
+    return render_template(
+        "tenants/view.html",
+        tab="basic",
+        latest=latest,
+        playbook=playbook.playbook(context["tenant"]),
+        **context,
+    )
 
 
 @bp.post("/tenant-resellers/<int:tenant_id>/separate-invoices")
