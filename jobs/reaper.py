@@ -30,7 +30,7 @@ from jobs.queueing import (
 from webapp.api import idempotency
 from webapp.extensions import db
 from webapp.models import DomainEvent, OutboxEmail, Process, ProcessStatus, utcnow
-from webapp.services import account_cleanup, maintenance_errors
+from webapp.services import account_cleanup, maintenance_errors, tenant_lifecycle
 from webapp.services.processes import lifecycle
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,8 @@ def relay_email(report: SweepReport) -> None:
 
 def purge(report: SweepReport) -> None:
     """What is kept only for a while: expired idempotency records, used or expired one-time
-    links, ended sessions."""
+    links, ended sessions; tenants marked as deleted past their retention (a process each)."""
     idempotency.purge_expired()
     account_cleanup.purge_expired()
     db.session.commit()
+    tenant_lifecycle.launch_due_purges()

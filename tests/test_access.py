@@ -60,6 +60,7 @@ DASHBOARD_PARAMS = {
     "page": 1,
     "job_id": "none",
     "token": "no-such-token",  # the emailed links' tokens (reset, invitation, unlock)
+    "key": "branding",  # a playbook item
 }
 
 

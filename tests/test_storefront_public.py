@@ -276,11 +276,10 @@ def test_another_organizations_products_are_not_found(app, demo, client, tenant,
     assert "Contoso Secret" not in catalogue
 
 
-@pytest.mark.parametrize(
-    "status", [OrgStatus.SUSPENDED, OrgStatus.MARKED_AS_DELETED, OrgStatus.IN_PROGRESS]
-)
+@pytest.mark.parametrize("status", [OrgStatus.MARKED_AS_DELETED, OrgStatus.IN_PROGRESS])
 def test_a_tenant_that_is_not_active_shows_the_neutral_page(app, client, tenant, status):
-    """Every storefront page of a tenant that is not Active is the neutral 404, no brand."""
+    """Every storefront page of a tenant that is neither Active nor Suspended is the neutral
+    404, no brand (a Suspended one is its branded 503: tests/test_tenant_lifecycle.py)."""
     pid = product_id(app, tenant["org_id"], "Azure Plan")
     update_org(app, tenant["org_id"], status=status)
     for path in ("/", "/catalogue", f"/products/{pid}", "/brand.css"):

@@ -165,6 +165,9 @@ class Settings:
             # throttling counts per client address, which only they know. 0: none (the
             # address of the connection is the client's, and X-Forwarded-For is ignored).
             "TRUSTED_PROXY_HOPS": self.trusted_proxy_hops,
+            # How long a tenant reseller marked as deleted keeps its data (and can be
+            # restored) before the reaper purges it.
+            "TENANT_RETENTION_DAYS": env_int("TENANT_RETENTION_DAYS", 30),
         }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,11 +17,13 @@ from webapp.models import (
     Account,
     AccountPlatformSync,
     ProvisioningPlatform,
+    SandboxAdapterSetting,
     SyncStatus,
-    utcnow,
 )
 from webapp.scoping import current_organization, org_id
-from webapp.services import audit, readiness
+from webapp.services import audit, currency_guard, provisioning, readiness
+from webapp.services.processes import ProcessRefused
+from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -138,6 +141,14 @@ def _view_context(account: Account) -> dict:
         "distributor": distributor,
         "check": readiness.evaluate(account, price_list_id) if show_readiness else None,
         "platforms": platforms,
+        "sandbox": {
+            s.platform_id: s
+            for s in db.session.scalars(SandboxAdapterSetting.in_org(org_id()))
+            if s.failures_left
+        }
+        if distributor
+        else {},
+        "sandbox_failures": provisioning.SANDBOX_FAILURES,
         "syncs": {s.platform_id: s for s in account.syncs},
         "logs": audit.entries_for(org_id(), ("account", account.id)),
     }
@@ -156,9 +167,10 @@ def _snapshot(account: Account, names) -> dict:
     return {name: getattr(account, name) for name in names}
 
 
-def _save_account(form: AccountForm, account: Account | None):
+def _save_account(form: AccountForm, account: Account | None, before_commit=None):
     """Validate, write the form's fields, audit and commit; the saved account or None (the
-    form then carries the messages)."""
+    form then carries the messages). `before_commit(account)` adds to the same transaction
+    (and may commit it itself)."""
     if not form.validate_on_submit():
         return None
     name = form.name.data.strip()
@@ -205,6 +217,8 @@ def _save_account(form: AccountForm, account: Account | None):
             before={n: before[n] for n in changed} if before else None,
             after={n: after[n] for n in changed},
         )
+    if before_commit is not None:
+        before_commit(account)
     db.session.commit()
     return account
 
@@ -263,12 +277,46 @@ def edit(account_id: int):
     refuse_if_managed_by_reseller(account)
     distributor = current_organization().is_root
     form = AccountForm(obj=account if request.method == "GET" else None, distributor=distributor)
-    saved = _save_account(form, account)
+    tenant = currency_guard.tenant_of(account)
+    new_currency = request.form.get("billing_currency", account.billing_currency)
+    price_list_id = request.form.get("tenant_price_list", type=int)
+    refused = (
+        currency_guard.refusal(account, new_currency, price_list_id)
+        if request.method == "POST"
+        else None
+    )
+    repriced = []
+    if refused:
+        form.validate()
+        form.billing_currency.errors = [*form.billing_currency.errors, refused]
+        saved = None
+    else:
+        switching = tenant is not None and new_currency != account.billing_currency
+
+        def switch(saved_account):
+            repriced.append(
+                currency_guard.switch_price_list(saved_account, price_list_id, current_user)
+            )
+
+        saved = _save_account(form, account, before_commit=switch if switching else None)
     if saved is not None:
         flash(f"{saved.name} saved.", "success")
+        if repriced and repriced[0].process is not None:
+            process = repriced[0].process
+            flash(
+                Markup("The tenant's cost prices are being re-priced: {}.").format(
+                    Markup('<a href="{}">{}</a>').format(
+                        url_for("processes.view", process_id=process.id), process.name
+                    )
+                ),
+                "success" if repriced[0].enqueued else "warning",
+            )
         return redirect(url_for("accounts.view", account_id=saved.id), 303)
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/form.html", form=form, account=account), status
+    price_lists = currency_guard.active_price_lists(org_id()) if tenant is not None else None
+    return render_template(
+        "accounts/form.html", form=form, account=account, tenant=tenant, price_lists=price_lists
+    ), status
 
 
 @bp.get("/<int:account_id>")
@@ -321,46 +369,104 @@ def set_ordering(account_id: int):
 
 @bp.post("/<int:account_id>/sync")
 def record_sync(account_id: int):
-    """Record the account's sync status on one provisioning platform."""
+    """Record by hand the account's sync status on one provisioning platform: "synced"
+    needs the reference the platform gave, and is marked manual."""
     account = Account.get_in_org_or_404(account_id, org_id())
     refuse_if_managed_by_reseller(account)
+    platform = _platform_or_400()
+    synced = request.form.get("status") == "synced"
+    reference = request.form.get("external_reference", "").strip()[:120]
+    if synced and not reference:
+        return _sync_refused(
+            account,
+            f"{platform.name}: type the reseller's reference on {platform.name} to record a "
+            "manual sync, or use Sync now.",
+        )
+    if synced:
+        provisioning.record(account, platform, reference, provisioning.MANUAL, current_user)
+        status = SyncStatus.SYNCED_AS_RESELLER
+    else:
+        sync = db.session.scalar(
+            select(AccountPlatformSync).where(
+                AccountPlatformSync.account_id == account.id,
+                AccountPlatformSync.platform_id == platform.id,
+                AccountPlatformSync.organization_id == org_id(),
+            )
+        )
+        status = SyncStatus.NOT_SYNCED
+        if sync is not None:
+            audit.record(
+                organization_id=org_id(),
+                actor=current_user,
+                action="account.platform_sync",
+                entity_type="account",
+                entity_id=account.id,
+                summary=f"{platform.name}: {status}",
+                before={"status": sync.status, "external_reference": sync.external_reference},
+                after={"status": status, "external_reference": ""},
+            )
+            sync.status, sync.external_reference, sync.synced_at = status, "", None
+            sync.synced_by_id = None
+    db.session.commit()
+    if not request.headers.get("HX-Request"):
+        how = " (recorded manually)" if synced else ""
+        flash(f"{platform.name}: {status}{how}.", "success")
+    return _live_response(account)
+
+
+def _platform_or_400() -> ProvisioningPlatform:
     platform = db.session.get(ProvisioningPlatform, request.form.get("platform_id", type=int) or 0)
     if platform is None:
         abort(400)
-    synced = request.form.get("status") == "synced"
-    reference = request.form.get("external_reference", "").strip()[:120]
-    sync = db.session.scalar(
-        select(AccountPlatformSync).where(
-            AccountPlatformSync.account_id == account.id,
-            AccountPlatformSync.platform_id == platform.id,
-            AccountPlatformSync.organization_id == org_id(),
-        )
+    return platform
+
+
+def _sync_refused(account: Account, message: str):
+    """htmx swaps only successful answers: the message goes into the live region (200);
+    without JavaScript it is flashed on the account page."""
+    if request.headers.get("HX-Request"):
+        context = _view_context(account)
+        return render_block("accounts/view.html", "live", sync_error=message, **context)
+    flash(message, "error")
+    return redirect(url_for("accounts.view", account_id=account.id), 303)
+
+
+@bp.post("/<int:account_id>/sync/start")
+def start_sync(account_id: int):
+    """Sync now: queue the platform adapter's sync of this account; follow it on its page."""
+    account = Account.get_in_org_or_404(account_id, org_id())
+    refuse_if_managed_by_reseller(account)
+    platform = _platform_or_400()
+    try:
+        launched = provisioning.start_sync(account, platform, current_user)
+    except ProcessRefused as refused:
+        return _sync_refused(account, str(refused))
+    flash(
+        f"Sync of {account.name} with {platform.name} queued."
+        if launched.enqueued
+        else QUEUE_DOWN_MESSAGE,
+        "success" if launched.enqueued else "warning",
     )
-    before = (
-        {"status": sync.status, "external_reference": sync.external_reference} if sync else None
+    return redirect(url_for("processes.view", process_id=launched.process.id), 303)
+
+
+@bp.post("/<int:account_id>/sandbox")
+def sandbox_settings(account_id: int):
+    """The sandbox adapter's settings: make the next syncs on a platform fail."""
+    account = Account.get_in_org_or_404(account_id, org_id())
+    platform = _platform_or_400()
+    failure = request.form.get("failure", "")
+    if failure not in ("", *provisioning.SANDBOX_FAILURES):
+        abort(400)
+    times = request.form.get("times", type=int) or 0
+    provisioning.set_sandbox_failure(org_id(), platform.id, failure, min(times, 10), current_user)
+    flash(
+        f"Sandbox {platform.name}: the next {times} sync(s) fail ({failure})."
+        if failure and times
+        else f"Sandbox {platform.name}: syncs succeed.",
+        "success",
     )
-    if sync is None:
-        sync = AccountPlatformSync(
-            organization_id=org_id(), account_id=account.id, platform_id=platform.id
-        )
-        db.session.add(sync)
-    sync.status = SyncStatus.SYNCED_AS_RESELLER if synced else SyncStatus.NOT_SYNCED
-    sync.external_reference = reference
-    sync.synced_at = utcnow() if synced else None
-    audit.record(
-        organization_id=org_id(),
-        actor=current_user,
-        action="account.platform_sync",
-        entity_type="account",
-        entity_id=account.id,
-        summary=f"{platform.name}: {sync.status}",
-        before=before,
-        after={"status": sync.status, "external_reference": reference},
-    )
-    db.session.commit()
-    if not request.headers.get("HX-Request"):
-        flash(f"{platform.name}: {sync.status}.", "success")
-    return _live_response(account)
+    return redirect(url_for("accounts.view", account_id=account.id) + "#sync", 303)
 
 
 # Separate Invoices per sub-customer: back-ordering copies the tenant reseller's setting onto

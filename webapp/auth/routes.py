@@ -78,6 +78,9 @@ def login():
                 }
                 return redirect(url_for("auth.two_factor"))
             return _complete_sign_in(outcome.user, next_url)
+        if outcome.closed:
+            form.form_errors.append(outcome.closed)
+            return render_template("auth/login.html", form=form), 403
         count_sign_in_failure()
         if outcome.throttled:
             form.form_errors.append(_throttled_message(outcome.wait_seconds))
@@ -136,6 +139,9 @@ def two_factor():
                     "warning",
                 )
             return response
+        if outcome.closed:
+            form.form_errors.append(outcome.closed)
+            return render_template("auth/login.html", form=form), 403
         count_sign_in_failure()
         if outcome.throttled:
             form.code.errors = [*form.code.errors, _throttled_message(outcome.wait_seconds)]

@@ -54,6 +54,10 @@ def still_valid(user: User) -> str | None:
     """None if the session may go on; otherwise why it ended (for the sign-in page)."""
     if not user.active:
         return DISABLED_MESSAGE
+    from webapp.services.tenant_lifecycle import closed_message
+
+    if (closed := closed_message(user.organization)) is not None:
+        return closed
     token = session.get(SESSION_KEY)
     row = (
         db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))

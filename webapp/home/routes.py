@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.extensions import db
@@ -13,6 +24,7 @@ from webapp.models import Account, PriceList, PriceListItem, Product, Storefront
 from webapp.models.base import utcnow
 from webapp.scoping import current_organization, org_id
 from webapp.services import commerce, dashboards, pricing
+from webapp.services import playbook as playbook_service
 
 bp = Blueprint("home", __name__)
 
@@ -159,4 +171,24 @@ def index():
         recurring=dashboards.monthly_recurring_revenue(org_id()),
         top=dashboards.top_products(org_id()),
         customers=dashboards.storefront_customers(org_id()),
+        playbook=_own_playbook(),
+        can_tick=True,
     )
+
+
+def _own_playbook():
+    tenant = playbook_service.tenant_of_org(org_id())
+    return playbook_service.playbook(tenant) if tenant is not None else None
+
+
+@bp.post("/playbook/<key>")
+def tick_playbook(key: str):
+    """The tenant ticks (or unticks) a playbook item the data does not show as done."""
+    org = current_organization()
+    if org.is_root or key not in playbook_service.BY_KEY:
+        abort(404)
+    done = request.form.get("done") == "1"
+    playbook_service.tick(org.id, key, current_user, done)
+    label = playbook_service.BY_KEY[key].label
+    flash(f"{label}: {'done' if done else 'not done'}.", "success")
+    return redirect(url_for("home.index") + "#playbook", 303)

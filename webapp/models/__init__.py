@@ -1,6 +1,12 @@
 """All models, imported here so that Alembic and the app see every table."""
 
-from webapp.models.account import Account, AccountPlatformSync, ProvisioningPlatform, SyncStatus
+from webapp.models.account import (
+    Account,
+    AccountPlatformSync,
+    ProvisioningPlatform,
+    SandboxAdapterSetting,
+    SyncStatus,
+)
 from webapp.models.api import ApiToken, IdempotencyRecord, UserSession
 from webapp.models.audit import AuditLog
 from webapp.models.base import utcnow
@@ -35,7 +41,13 @@ from webapp.models.process import (
     ProcessTask,
     TaskStatus,
 )
-from webapp.models.tenant import PlatformSetting, Storefront, TenantReseller, TenantStatus
+from webapp.models.tenant import (
+    PlatformSetting,
+    PlaybookTick,
+    Storefront,
+    TenantReseller,
+    TenantStatus,
+)
 
 __all__ = [
     "FINISHED_PROCESS_STATUSES",
@@ -49,6 +61,7 @@ __all__ = [
     "InvoiceStatus",
     "UserSession",
     "AccountPlatformSync",
+    "SandboxAdapterSetting",
     "AuditLog",
     "DomainEvent",
     "Edition",
@@ -72,6 +85,7 @@ __all__ = [
     "ProvisioningPlatform",
     "Role",
     "StoreCustomer",
+    "PlaybookTick",
     "Storefront",
     "Subscription",
     "SubscriptionStatus",

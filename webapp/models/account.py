@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -80,6 +80,23 @@ class AccountPlatformSync(OrgScoped, TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(40), default=SyncStatus.NOT_SYNCED)
     external_reference: Mapped[str] = mapped_column(String(120), default="")
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "manual" (a reference typed by staff) or "adapter" (the platform adapter's sync job,
+    # the reference being the remote reseller id it returned); and who did it.
+    method: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
+    synced_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     account: Mapped[Account] = relationship(back_populates="syncs")
     platform: Mapped[ProvisioningPlatform] = relationship()
+    synced_by = relationship("User", foreign_keys=[synced_by_id])
+
+
+class SandboxAdapterSetting(OrgScoped, TimestampMixin, db.Model):
+    """The local sandbox adapter's settings for one platform: the next `failures_left` syncs
+    fail with `failure` (services/provisioning.py), so a failure and a retry can be tried."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("provisioning_platform.id"))
+    failure: Mapped[str] = mapped_column(String(40), default="")
+    failures_left: Mapped[int] = mapped_column(Integer, default=0)

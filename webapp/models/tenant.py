@@ -57,6 +57,13 @@ class TenantReseller(OrgScoped, TimestampMixin, db.Model):
     range_platform_ids: Mapped[list[int] | None] = mapped_column(JSON)
     range_categories: Mapped[list[str] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The lifecycle actions (services/tenant_lifecycle.py): when it was suspended; when it
+    # was marked as deleted, until when its data is kept, and what a restore returns it to.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    marked_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purge_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_before_deletion: Mapped[str | None] = mapped_column(String(20))
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
     price_list: Mapped[PriceList] = relationship()
@@ -96,3 +103,14 @@ class PlatformSetting(OrgScoped, TimestampMixin, db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("provisioning_platform.id"))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     inherited_from_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+
+
+class PlaybookTick(OrgScoped, TimestampMixin, db.Model):
+    """A playbook item the tenant ticked by hand (organization_id is the tenant's): who and
+    when (created_at). Items the data shows as done tick themselves and have no row."""
+
+    __table_args__ = (db.UniqueConstraint("organization_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item: Mapped[str] = mapped_column(String(40))
+    ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -123,6 +123,9 @@ def _synced_platform_ids(account: Account) -> set[int]:
                 AccountPlatformSync.account_id == account.id,
                 AccountPlatformSync.organization_id == account.organization_id,
                 AccountPlatformSync.status == SyncStatus.SYNCED_AS_RESELLER,
+                # A sync that happened: with the remote reference and when.
+                AccountPlatformSync.external_reference != "",
+                AccountPlatformSync.synced_at.is_not(None),
             )
         )
     )

@@ -42,6 +42,8 @@ class Outcome:
     customer: StoreCustomer | None = None
     wait_seconds: int = 0
     emails: list[OutboxEmail] = field(default_factory=list)
+    # The right password for an organization its distributor closed: why they cannot sign in.
+    closed: str | None = None
 
     @property
     def throttled(self) -> bool:
@@ -68,6 +70,22 @@ def _staff_user(client_id: str, username: str) -> User | None:
     )
 
 
+def _closed_org_user(client_id: str, username: str) -> tuple[User, str] | None:
+    """A user of an organization that is suspended or marked as deleted, with the reason."""
+    from webapp.services.tenant_lifecycle import CLOSED_STATUSES, closed_message
+
+    row = db.session.execute(
+        select(User, Organization)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(
+            Organization.client_id == normalise_client_id(client_id),
+            Organization.status.in_(CLOSED_STATUSES),
+            User.username == username.strip(),
+        )
+    ).first()
+    return (row[0], closed_message(row[1]) or "") if row is not None else None
+
+
 def _staff_account_key(user: User | None, client_id: str, username: str, device: Device | None):
     if user is not None and device is not None and user_subject(user.id) in device.trusted:
         return throttle.Key(throttle.STAFF_DEVICE, f"{user.id}:{device.id}")
@@ -86,7 +104,13 @@ def sign_in_staff(
     wait = throttle.seconds_to_wait(_waiting_keys(keys, account_key))
     if wait:
         return Outcome(wait_seconds=wait)
-    password_ok = verify_password(user.password_hash if user else None, password)
+    closed = _closed_org_user(client_id, username) if user is None else None
+    checked = user or (closed[0] if closed else None)
+    password_ok = verify_password(checked.password_hash if checked else None, password)
+    if closed is not None and password_ok and closed[0].active:
+        # Said only after the right password: a guesser learns nothing about the organization.
+        throttle.clear([account_key])
+        return Outcome(closed=closed[1])
     if user is not None and password_ok and user.active:
         # Only the key this attempt was counted on: the owner signing in on their own
         # browser does not let strangers' guessing start afresh.

@@ -27,12 +27,14 @@ def whats_next(tenant: TenantReseller) -> list[NextStep]:
     has_paid = db.session.scalar(
         select(exists().where(Subscription.organization_id == org_id, Subscription.unit_price > 0))
     )
-    playbook = "Premium" if tenant.edition == "Premium" else "Basic"
+    from webapp.services.playbook import playbook as playbook_of
+
+    book = playbook_of(tenant)
     steps = [
         NextStep(
-            f"Train the reseller with the {playbook} playbook",
-            False,
-            "Walk them through branding, prices and their first customer.",
+            f"Train the reseller with the {book.edition} playbook",
+            book.done == book.total,
+            f"{book.done} of {book.total} playbook items done (the playbook below).",
         ),
     ]
     if tenant.was_lite_reseller:

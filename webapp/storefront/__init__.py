@@ -7,10 +7,12 @@ from webapp.extensions import db
 from webapp.models import Organization, OrgStatus, Storefront
 
 bp = Blueprint("storefront", __name__, url_prefix="/store/<slug>")
+SERVED_STATUSES = (OrgStatus.ACTIVE, OrgStatus.SUSPENDED)
 
 
 class StorefrontUnavailable(Exception):
-    """Unknown slug or a tenant that is not Active: a neutral page, never another brand."""
+    """Unknown slug or a tenant that is neither Active nor Suspended: a neutral page, never
+    another brand. (A suspended tenant's store answers 503 in its own brand: public.py.)"""
 
 
 @bp.url_value_preprocessor
@@ -18,7 +20,7 @@ def load_storefront(_endpoint, values):
     slug = values.pop("slug", None) if values else None
     storefront = db.session.scalar(select(Storefront).where(Storefront.slug == slug))
     org = db.session.get(Organization, storefront.organization_id) if storefront else None
-    if storefront is None or org is None or org.status != OrgStatus.ACTIVE:
+    if storefront is None or org is None or org.status not in SERVED_STATUSES:
         raise StorefrontUnavailable()
     g.storefront = storefront
     g.store_org = org

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Edition, PriceList, PriceListItem, Product
+from webapp.models import Edition, OrgStatus, PriceList, PriceListItem, Product
 from webapp.services.branding import brand_for
 from webapp.services.commerce import storefront_price_list
 from webapp.services.sanitize import clean_html
@@ -31,6 +31,16 @@ def set_brand():
         media_url=lambda name: url_for("media.file", filename=name),
         premium=g.store_org.edition == Edition.PREMIUM,
     )
+
+
+@bp.before_request
+def closed_while_suspended():
+    """A suspended tenant's store: every page is the branded "temporarily unavailable"
+    page (503), only its stylesheet is served. Registered after set_brand, which it uses."""
+    if g.store_org.status == OrgStatus.SUSPENDED and request.endpoint != "storefront.brand_css":
+        page = render_template("storefront/suspended.html")
+        return page, 503, {"Retry-After": "3600", "Cache-Control": "no-store"}
+    return None
 
 
 def current_price_list() -> PriceList | None:

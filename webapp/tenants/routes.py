@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
@@ -13,7 +13,15 @@ from webapp.htmx import is_htmx
 from webapp.listing import Listing, Sorts, csv_response, paginate, stream, wants_csv
 from webapp.models import Account, Organization, TenantReseller, User
 from webapp.scoping import org_id, require_distributor
-from webapp.services import audit, catalog, creation, readiness, regional
+from webapp.services import (
+    audit,
+    catalog,
+    creation,
+    playbook,
+    readiness,
+    regional,
+    tenant_lifecycle,
+)
 from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 from webapp.services.processes.listing import ProcessFilter, process_page
 from webapp.tenants.forms import CreateTenantForm, RegionalSettingsForm
@@ -132,8 +140,14 @@ def create(account_id: int):
 @bp.get("/tenant-resellers")
 def index():
     """The tenant resellers of my organization: a page at a time, sortable, searchable by
-    name, account or Client ID, exportable to CSV."""
-    listing = Listing.from_request(TENANT_SORTS)
+    name, account or Client ID, filterable by status, exportable to CSV."""
+    from webapp.models import TenantStatus
+
+    statuses = [s.value for s in TenantStatus]
+    status = request.args.get("status", "")
+    if status not in statuses:
+        status = ""
+    listing = Listing.from_request(TENANT_SORTS, status=status)
     stmt = (
         select(TenantReseller)
         .join(Account, Account.id == TenantReseller.account_id)
@@ -144,6 +158,8 @@ def index():
         )
         .where(TenantReseller.organization_id == org_id())
     )
+    if status:
+        stmt = stmt.where(TenantReseller.status == status)
     if listing.q:
         like = f"%{listing.q}%"
         stmt = stmt.where(
@@ -175,6 +191,9 @@ def index():
         pagination=pagination,
         listing=listing,
         tab="list",
+        statuses=statuses,
+        status=status,
+        progress=playbook.progress(list(pagination.items)),
     )
 
 
@@ -227,6 +246,7 @@ def _tenant_context(tenant_id: int) -> dict:
         "tenant_org": org,
         "admin": admin,
         "language_names": dict(regional.languages()),
+        "can_restore": tenant_lifecycle.can_restore(tenant),
     }
 
 
@@ -250,6 +270,7 @@ def _basic_information(context: dict, regional_form: RegionalSettingsForm | None
         latest=latest,
         regional_form=regional_form,
         timezones=regional.timezones(),
+        playbook=playbook.playbook(tenant),
         **context,
     )
 
@@ -395,3 +416,104 @@ def update_tenant(tenant_id: int):
     else:
         flash(QUEUE_DOWN_MESSAGE, "warning")
     return redirect(url_for("processes.view", process_id=result.process.id), code=303)
+
+
+# --- Lifecycle: suspend, reactivate, change edition, mark as deleted, restore ------------------
+
+# action → (title, button, what the confirmation page says it does)
+LIFECYCLE_ACTIONS = {
+    "suspend": (
+        "Suspend",
+        "Suspend the tenant reseller",
+        "Its users cannot sign in (they are told that the organization is suspended) and its "
+        'storefront answers with a branded "temporarily unavailable" page. Subscriptions keep '
+        "running and are invoiced; back-ordering keeps propagating its queue. You can "
+        "reactivate it at any time.",
+    ),
+    "reactivate": (
+        "Reactivate",
+        "Reactivate the tenant reseller",
+        "Its users can sign in again and its storefront opens again.",
+    ),
+    "edition": (
+        "Change edition",
+        "Change edition",
+        "",
+    ),
+    "delete": (
+        "Mark as deleted",
+        "Mark as deleted",
+        "Sign-in and the storefront are closed at once. The tenant's data is kept for the "
+        "retention period and can be restored until then; after it, the data is purged.",
+    ),
+    "restore": (
+        "Restore",
+        "Restore the tenant reseller",
+        "It gets back the status it had before it was marked as deleted.",
+    ),
+}
+
+
+@bp.route("/tenant-resellers/<int:tenant_id>/lifecycle/<action>", methods=["GET", "POST"])
+def lifecycle_action(tenant_id: int, action: str):
+    """Confirm, then do, one lifecycle action; each is audited on the tenant's Logs tab."""
+    from webapp.models import Edition
+
+    if action not in LIFECYCLE_ACTIONS:
+        abort(404)
+    context = _tenant_context(tenant_id)
+    tenant = context["tenant"]
+    new_edition = Edition.BASIC if tenant.edition == Edition.PREMIUM else Edition.PREMIUM
+    error = None
+    if request.method == "POST":
+        try:
+            if action == "suspend":
+                tenant_lifecycle.suspend(tenant, current_user)
+                done = f"{tenant.account.name} is suspended."
+            elif action == "reactivate":
+                tenant_lifecycle.reactivate(tenant, current_user)
+                done = f"{tenant.account.name} is active again."
+            elif action == "edition":
+                turned_off = tenant_lifecycle.change_edition(
+                    tenant, current_user, request.form.get("edition", "")
+                )
+                done = " ".join(
+                    [f"{tenant.account.name} now has the {tenant.edition} edition.", *turned_off]
+                )
+            elif action == "delete":
+                tenant_lifecycle.mark_deleted(tenant, current_user, request.form.get("name", ""))
+                done = (
+                    f"{tenant.account.name} is marked as deleted. Its data is kept until "
+                    f"{tenant.purge_after:%Y-%m-%d %H:%M} UTC; restore it before then if needed."
+                )
+            else:
+                tenant_lifecycle.restore(tenant, current_user)
+                done = f"{tenant.account.name} is restored: {tenant.status}."
+        except tenant_lifecycle.LifecycleRefused as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            flash(done, "success")
+            return redirect(url_for("tenants.view", tenant_id=tenant.id), code=303)
+    effects = (
+        tenant_lifecycle.downgrade_effects(tenant)
+        if action == "edition" and new_edition == Edition.BASIC and context["tenant_org"]
+        else None
+    )
+    title, button, text = LIFECYCLE_ACTIONS[action]
+    return (
+        render_template(
+            "tenants/lifecycle_confirm.html",
+            action=action,
+            title=title,
+            button=button,
+            text=text,
+            error=error,
+            new_edition=new_edition,
+            effects=effects,
+            retention_days=tenant_lifecycle.retention().days,
+            tab="basic",
+            **context,
+        ),
+        400 if error else 200,
+    )

@@ -16,6 +16,8 @@ class ProcessKind(StrEnum):
     INVOICE_ISSUE = "invoice_issue"
     BILLING_REPAIR = "billing_repair"
     PRICE_LIST_COPY = "price_list_copy"
+    TENANT_PURGE = "purge_tenant"
+    PLATFORM_SYNC = "platform_sync"
 
     @property
     def label(self) -> str:
@@ -34,4 +36,6 @@ KIND_LABELS = {
     ProcessKind.INVOICE_ISSUE: "Issue invoices",
     ProcessKind.BILLING_REPAIR: "Billing repair",
     ProcessKind.PRICE_LIST_COPY: "Price list copy",
+    ProcessKind.TENANT_PURGE: "Purge tenant reseller",
+    ProcessKind.PLATFORM_SYNC: "Sync with a provisioning platform",
 }

@@ -9,7 +9,9 @@ from webapp.services.processes.invoice_steps import ISSUE_STEPS, REPAIR_STEPS, R
 from webapp.services.processes.kinds import ProcessKind
 from webapp.services.processes.price_list_steps import PRICE_LIST_COPY_STEPS
 from webapp.services.processes.pricing_steps import CURRENCY_STEPS, MARKUP_STEPS
+from webapp.services.processes.purge_steps import PURGE_STEPS
 from webapp.services.processes.step import Step
+from webapp.services.processes.sync_steps import SYNC_STEPS
 from webapp.services.processes.update_steps import UPDATE_STEPS
 from webapp.services.processes.upgrade_steps import UPGRADE_STEPS
 
@@ -25,6 +27,8 @@ STEPS_OF_KIND: dict[ProcessKind, list[Step]] = {
     ProcessKind.PRICE_MARKUP: MARKUP_STEPS,
     ProcessKind.CURRENCY_CHANGE: CURRENCY_STEPS,
     ProcessKind.PRICE_LIST_COPY: PRICE_LIST_COPY_STEPS,
+    ProcessKind.TENANT_PURGE: PURGE_STEPS,
+    ProcessKind.PLATFORM_SYNC: SYNC_STEPS,
 }
 
 
