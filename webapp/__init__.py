@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(Settings.from_environment().flask_config())
     if config:
         app.config.update(config)
+    _check_platform_hosts(app)
 
     from jobs import connection
     from webapp import cli, security, templating
@@ -71,6 +72,21 @@ def create_app(config: dict | None = None) -> Flask:
         # The client's address from X-Forwarded-For, trusting only our own proxies' entries.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"])
     return app
+
+
+DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1")
+
+
+def _check_platform_hosts(app: Flask) -> None:
+    """PLATFORM_HOSTS is required in production; development and tests default to localhost."""
+    hosts = tuple(h.lower().rstrip(".") for h in app.config.get("PLATFORM_HOSTS") or ())
+    local = app.testing or app.config.get("APP_ENV") in ("development", "testing")
+    if not hosts and not local:
+        raise RuntimeError(
+            "PLATFORM_HOSTS must list the host names the BSS answers on, e.g. "
+            "PLATFORM_HOSTS=bss.example.com (APP_ENV=development for local use)."
+        )
+    app.config["PLATFORM_HOSTS"] = hosts or DEVELOPMENT_HOSTS
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -40,6 +40,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be a boolean, got {raw!r}")
 
 
+def env_hosts(name: str) -> tuple[str, ...]:
+    """A comma-separated list of host names: lower case, no port, no trailing dot."""
+    raw = os.environ.get(name, "")
+    hosts = []
+    for item in raw.split(","):
+        host = item.strip().lower().rstrip(".")
+        if host:
+            hosts.append(host)
+    return tuple(hosts)
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
     for prefix in ("postgres://", "postgresql://"):
@@ -135,4 +146,13 @@ class Settings:
             # throttling counts per client address, which only they know. 0: none (the
             # address of the connection is the client's).
             "PROXY_COUNT": env_int("PROXY_COUNT", 0),
+            # production (the default), development (`make run`) or testing. Outside
+            # production a few settings that production must give have local defaults.
+            "APP_ENV": env_str("APP_ENV", "production").lower(),
+            # The host names the BSS itself answers on (comma list). Never taken from the
+            # request: a tenant's custom domain may not be, or end with, one of them.
+            "PLATFORM_HOSTS": env_hosts("PLATFORM_HOSTS"),
+            # The DNS server (host or host:port) that checks custom domain TXT records; unset:
+            # the system's resolvers.
+            "DNS_RESOLVER": os.environ.get("DNS_RESOLVER", "").strip() or None,
         }

@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     env = dict(os.environ)
     env.setdefault("SESSION_COOKIE_SECURE", "0")  # local http://127.0.0.1; production sets 1
+    env.setdefault("APP_ENV", "development")  # PLATFORM_HOSTS defaults to localhost, 127.0.0.1
     redis = None
     try:
         if not settings.redis_url:

@@ -43,6 +43,7 @@ PUBLIC_ENDPOINTS = {
     "ops.healthz",
     "ops.readyz",
     "ops.metrics",
+    "ops.tls_ask",
 }
 # What a user who must set up two-factor first may still reach.
 ENROLMENT_ENDPOINTS = {"account.two_factor_setup", "account.recovery_codes", "auth.logout"}
@@ -105,9 +106,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        if request.blueprint == "rq_dashboard":
+        if request.blueprint == "rq_dashboard" and request.endpoint != "rq_dashboard.job_view":
             # rq-dashboard renders inline scripts and underscore templates (eval); only the
-            # distributor's admins reach it, and it still may not be framed.
+            # distributor's admins reach it, and it still may not be framed. Its job page, the
+            # one that printed text unescaped, is the app's own (webapp/ops/rq_admin.py).
             response.headers["Content-Security-Policy"] = RQ_DASHBOARD_POLICY
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -33,6 +33,18 @@ def healthz():
     return jsonify(status="ok")
 
 
+@bp.get("/tls/ask")
+def tls_ask():
+    """On-demand TLS (Caddy's `ask`): 200 only for a platform host or a verified custom domain
+    of a Premium, Active tenant, so the proxy never obtains a certificate for anything else."""
+    from webapp.services import domains
+
+    host = (request.args.get("domain") or "").strip().lower().rstrip(".")
+    if host and (domains.is_platform_host(host) or domains.verified_host(host)):
+        return Response("ok\n", mimetype="text/plain")
+    return Response("unknown domain\n", status=404, mimetype="text/plain")
+
+
 @bp.get("/readyz")
 def readyz():
     """Database and Redis reachable: 200; otherwise 503 saying which is not."""
