@@ -32,6 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(INSTANCE_DIR),
     )
+    from webapp.numbers import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: ids range-checked
     app.config.from_mapping(Settings.from_environment().flask_config())
     if config:
         app.config.update(config)

@@ -70,7 +70,11 @@ def init_app(app: Flask) -> None:
         values = [v for vs in (*request.args.listvalues(), *request.form.listvalues()) for v in vs]
         values += [v for v in (view_args or {}).values() if isinstance(v, str)]
         if request.is_json:
-            values += _json_strings(request.get_json(silent=True))
+            try:
+                payload = request.get_json(silent=True)
+            except RecursionError:  # JSON nested deeper than the parser goes: not a 500
+                raise BadRequest("The JSON body is nested too deeply.") from None
+            values += _json_strings(payload)
         if any("\x00" in value for value in values):
             raise NulCharacter()
 
@@ -162,13 +166,19 @@ class NulCharacter(BadRequest):
 
 
 def _json_strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in (*_json_strings(k), *_json_strings(v))]
-    if isinstance(value, list):
-        return [s for item in value for s in _json_strings(item)]
-    return []
+    """Every string (keys included) in a parsed JSON value; iterative, so that any depth the
+    parser accepted is walked without a RecursionError."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _error_handler(code: int, title: str, text: str):

@@ -18,6 +18,7 @@ from webapp.models import (
     SyncStatus,
     utcnow,
 )
+from webapp.numbers import parse_id
 from webapp.scoping import current_organization, org_id
 from webapp.services import audit, readiness
 
@@ -90,7 +91,7 @@ def _view_context(account: Account) -> dict:
         platforms = list(
             db.session.scalars(select(ProvisioningPlatform).order_by(ProvisioningPlatform.name))
         )
-    price_list_id = request.args.get("price_list_id", type=int)
+    price_list_id = parse_id(request.args.get("price_list_id"))
     return {
         "account": account,
         "distributor": distributor,
@@ -250,7 +251,7 @@ def record_sync(account_id: int):
     """Record the account's sync status on one provisioning platform."""
     account = Account.get_in_org_or_404(account_id, org_id())
     refuse_if_managed_by_reseller(account)
-    platform = db.session.get(ProvisioningPlatform, request.form.get("platform_id", type=int) or 0)
+    platform = db.session.get(ProvisioningPlatform, parse_id(request.form.get("platform_id")) or 0)
     if platform is None:
         abort(400)
     synced = request.form.get("status") == "synced"

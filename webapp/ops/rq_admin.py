@@ -65,8 +65,10 @@ def _same_origin() -> bool:
 
 
 @blueprint.errorhandler(NoSuchJobError)
+@blueprint.errorhandler(LookupError)  # an instance number beyond its Redis list
 def unknown_job(_error):
-    """A job id Redis does not know (expired, malformed, compact) is a 404, not a 500."""
+    """A job id Redis does not know (expired, malformed, compact), or a Redis instance it
+    does not have, is a 404, not a 500."""
     return current_app.handle_http_exception(NotFound())
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db
 from webapp.media import uploads_dir
 from webapp.models import AuditLog, Organization, PriceList, PriceListItem, Product
+from webapp.numbers import page_number, parse_id
 from webapp.pricelists.forms import (
     CurrencyForm,
     MarkupForm,
@@ -141,7 +142,7 @@ def view(price_list_id: int):
 
 
 def _distributor_view(price_list: PriceList):
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args)
     base = (
         select(PriceListItem, Product)
         .join(Product, Product.id == PriceListItem.product_id)
@@ -244,7 +245,7 @@ def _tenant_context(
 ) -> dict:
     org_pk = org_id()
     source = request.values
-    page = max(1, source.get("page", 1, type=int) or 1)
+    page = page_number(source)
     query = (source.get("q") or "").strip()
     mixed_costs = None
     try:
@@ -328,7 +329,7 @@ def _back_to_list(price_list: PriceList, anchor: str | None = None):
 def set_price(price_list_id: int):
     """One product's sell price: htmx gets the updated row, a plain form a redirect."""
     price_list = _tenant_price_list(price_list_id)
-    product = Product.get_in_org_or_404(request.form.get("product_id", 0, type=int), org_id())
+    product = Product.get_in_org_or_404(parse_id(request.form.get("product_id")) or 0, org_id())
     raw = request.form.get("price", "")
     try:
         amount = pricing.parse_price(raw)
@@ -501,7 +502,7 @@ def currency():
 @bp.get("/products")
 def products():
     """The organization's catalogue; a tenant sees its copies with their cost prices."""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args)
     query = request.args.get("q", "").strip()
     stmt = Product.in_org(org_id())
     if query:
