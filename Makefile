@@ -24,6 +24,7 @@ run: install
 # gunicorn and two RQ workers against the machine's PostgreSQL and Redis.
 PROD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/trbss
 PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+run-prod-like: export APP_ENV ?= development
 run-prod-like: install
 	$(PY) -c "import psycopg; c = psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', autocommit=True); c.execute('CREATE DATABASE trbss') if not c.execute(\"SELECT 1 FROM pg_database WHERE datname='trbss'\").fetchone() else None"
 	DATABASE_URL=$(PROD_DATABASE_URL) $(FLASK) db upgrade

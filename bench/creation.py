@@ -154,6 +154,7 @@ def bench_config(database_url: str, redis_url: str, batch_size: int) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "SECRET_KEY": "bench-secret",
+        "APP_ENV": "development",
         "RATELIMIT_STORAGE_URI": limiter_storage_uri(redis_url),
         "HEARTBEAT_STALE_SECONDS": 30,
         "COPY_BATCH_SIZE": batch_size,

@@ -188,3 +188,27 @@ def enqueue_email(outbox_id: int | None) -> bool:
         meta={"outbox_id": outbox_id},
         description=f"email {outbox_id}",
     )
+
+
+# --- Custom domains ---------------------------------------------------------------------------
+
+
+def enqueue_domain_check(storefront_id: int) -> bool:
+    """Check a storefront's custom domain TXT record now (a staff Save or Check now)."""
+    job_id = f"domain-check-{storefront_id}"
+    try:
+        forget_dead_job(job_id, also_waiting=True)
+    except QUEUE_ERRORS as exc:
+        log.warning("domain check of storefront %s not queued: %s", storefront_id, exc)
+        return False
+    return _submit(
+        EVENTS,
+        "jobs.domains.check_custom_domain",
+        storefront_id,
+        job_id=job_id,
+        job_timeout=60,
+        result_ttl=600,
+        failure_ttl=DAY,
+        meta={"storefront_id": storefront_id},
+        description=f"custom domain check of storefront {storefront_id}",
+    )

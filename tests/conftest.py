@@ -20,6 +20,8 @@ from webapp.config import normalise_database_url
 from webapp.extensions import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Commands the tests start (flask worker, the live server) inherit these: local host names.
+os.environ.setdefault("APP_ENV", "testing")
 
 # argon2's smallest costs for every hash the tests make, here and in the worker and server
 # subprocesses they start (which inherit the environment): a default-cost hash takes most of
@@ -87,6 +89,7 @@ def migrated(database_url, redis_url):
 def _test_config(database_url: str, redis_url: str) -> dict:
     return {
         "TESTING": True,
+        "PLATFORM_HOSTS": ("localhost",),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "SESSION_COOKIE_SECURE": False,

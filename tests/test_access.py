@@ -30,6 +30,7 @@ PUBLIC = {
     "ops.healthz",
     "ops.readyz",
     "ops.metrics",
+    "ops.tls_ask",
     # Signing in: the second step, and the pages reached from emailed links.
     "auth.two_factor",
     "auth.forgot_password",

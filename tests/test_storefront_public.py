@@ -20,6 +20,7 @@ from webapp.models import (
     PriceListItem,
     Product,
     Storefront,
+    utcnow,
 )
 
 NEUTRAL = "This store is not available"
@@ -320,7 +321,9 @@ def test_tenant_html_is_sanitized_when_rendered(app, client, tenant):
 def test_a_premium_custom_domain_serves_that_storefront(app, client, tenant):
     """Host: shop.example.com (any port, any case) is the Premium tenant's storefront; static
     files and media pass through; the BSS and other stores are not reachable there."""
-    update_storefront(app, tenant["storefront_id"], custom_domain="shop.example.com")
+    update_storefront(
+        app, tenant["storefront_id"], custom_domain="shop.example.com", domain_verified_at=utcnow()
+    )
     other = _other_tenant(app, update_org_parent(app, tenant))
     pid = product_id(app, tenant["org_id"], "Azure Plan")
     for host in ("shop.example.com", "SHOP.example.com:8443", "shop.example.com."):
@@ -354,7 +357,11 @@ def test_a_basic_tenants_domain_is_not_served(app, demo, auth, client, run_jobs)
     tenant = make_tenant(app, auth, client, run_jobs, edition="Basic")
     links = [{"label": "Terms", "url": "https://northwind.example/terms"}]
     update_storefront(
-        app, tenant["storefront_id"], custom_domain="shop.example.com", footer_links=links
+        app,
+        tenant["storefront_id"],
+        custom_domain="shop.example.com",
+        domain_verified_at=utcnow(),
+        footer_links=links,
     )
     response = client.get("/", headers={"Host": "shop.example.com"})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -369,7 +376,9 @@ def test_a_basic_tenants_domain_is_not_served(app, demo, auth, client, run_jobs)
 
 def test_an_inactive_premium_tenants_domain_is_not_served(app, client, tenant):
     """A suspended Premium tenant's domain is not routed to its storefront."""
-    update_storefront(app, tenant["storefront_id"], custom_domain="shop.example.com")
+    update_storefront(
+        app, tenant["storefront_id"], custom_domain="shop.example.com", domain_verified_at=utcnow()
+    )
     update_org(app, tenant["org_id"], status=OrgStatus.SUSPENDED)
     response = client.get("/", headers={"Host": "shop.example.com"})
     assert response.status_code == 302
@@ -393,7 +402,9 @@ def test_unsafe_footer_links_are_never_shown(app, client, tenant):
 def test_unknown_pages_in_a_store_are_not_found_in_its_brand(app, client, tenant):
     """An unknown page under the store, on its path or its custom domain, is a 404 in the
     store's brand (or the neutral page for an unknown store), never the BSS's page."""
-    update_storefront(app, tenant["storefront_id"], custom_domain="shop.example.com")
+    update_storefront(
+        app, tenant["storefront_id"], custom_domain="shop.example.com", domain_verified_at=utcnow()
+    )
     for path, headers in [
         (tenant["store"] + "/no-such-page", {}),
         ("/no-such-page", {"Host": "shop.example.com"}),

@@ -41,10 +41,14 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(INSTANCE_DIR),
     )
+    from webapp.numbers import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: ids range-checked
     app.config.from_mapping(Settings.from_environment().flask_config())
     if config:
         app.config.update(config)
     _require_secret_key(app)
+    _check_platform_hosts(app)
 
     from jobs import connection
     from webapp import cli, security, templating
@@ -97,6 +101,21 @@ def _require_secret_key(app: Flask) -> None:
         "`python -c 'import secrets; print(secrets.token_hex(32))'`), the same on every web "
         "server and worker; for local development set APP_ENV=development instead."
     )
+
+
+DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1")
+
+
+def _check_platform_hosts(app: Flask) -> None:
+    """PLATFORM_HOSTS is required in production; development and tests default to localhost."""
+    hosts = tuple(h.lower().rstrip(".") for h in app.config.get("PLATFORM_HOSTS") or ())
+    local = app.testing or app.config.get("APP_ENV") in ("development", "testing")
+    if not hosts and not local:
+        raise RuntimeError(
+            "PLATFORM_HOSTS must list the host names the BSS answers on, e.g. "
+            "PLATFORM_HOSTS=bss.example.com (APP_ENV=development for local use)."
+        )
+    app.config["PLATFORM_HOSTS"] = hosts or DEVELOPMENT_HOSTS
 
 
 def _register_blueprints(app: Flask) -> None:

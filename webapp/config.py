@@ -51,6 +51,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be a boolean, got {raw!r}")
 
 
+def env_hosts(name: str) -> tuple[str, ...]:
+    """A comma-separated list of host names: lower case, no port, no trailing dot."""
+    raw = os.environ.get(name, "")
+    hosts = []
+    for item in raw.split(","):
+        host = item.strip().lower().rstrip(".")
+        if host:
+            hosts.append(host)
+    return tuple(hosts)
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
     for prefix in ("postgres://", "postgresql://"):
@@ -168,6 +179,12 @@ class Settings:
             # How long a tenant reseller marked as deleted keeps its data (and can be
             # restored) before the reaper purges it.
             "TENANT_RETENTION_DAYS": env_int("TENANT_RETENTION_DAYS", 30),
+            # The host names the BSS itself answers on (comma list). Never taken from the
+            # request: a tenant's custom domain may not be, or end with, one of them.
+            "PLATFORM_HOSTS": env_hosts("PLATFORM_HOSTS"),
+            # The DNS server (host or host:port) that checks custom domain TXT records; unset:
+            # the system's resolvers.
+            "DNS_RESOLVER": os.environ.get("DNS_RESOLVER", "").strip() or None,
         }
 
 

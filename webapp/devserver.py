@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     env = dict(os.environ)
     env.setdefault("SESSION_COOKIE_SECURE", "0")  # local http://127.0.0.1; production sets 1
-    # Local use: without SECRET_KEY the app keeps a random one in the instance folder.
+    # Local use: without SECRET_KEY the app keeps a random one in the instance folder, and
+    # PLATFORM_HOSTS defaults to localhost, 127.0.0.1.
     env.setdefault("APP_ENV", "development")
     redis = None
     try:

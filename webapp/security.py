@@ -44,6 +44,7 @@ PUBLIC_ENDPOINTS = {
     "ops.healthz",
     "ops.readyz",
     "ops.metrics",
+    "ops.tls_ask",
 }
 PROBE_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics"})
 # What a user who must set up two-factor first may still reach.
@@ -71,7 +72,11 @@ def init_app(app: Flask) -> None:
         values = [v for vs in (*request.args.listvalues(), *request.form.listvalues()) for v in vs]
         values += [v for v in (view_args or {}).values() if isinstance(v, str)]
         if request.is_json:
-            values += _json_strings(request.get_json(silent=True))
+            try:
+                payload = request.get_json(silent=True)
+            except RecursionError:  # JSON nested deeper than the parser goes: not a 500
+                raise BadRequest("The JSON body is nested too deeply.") from None
+            values += _json_strings(payload)
         if any("\x00" in value for value in values):
             raise NulCharacter()
 
@@ -107,9 +112,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        if request.blueprint == "rq_dashboard":
+        if request.blueprint == "rq_dashboard" and request.endpoint != "rq_dashboard.job_view":
             # rq-dashboard renders inline scripts and underscore templates (eval); only the
-            # distributor's admins reach it, and it still may not be framed.
+            # distributor's admins reach it, and it still may not be framed. Its job page, the
+            # one that printed text unescaped, is the app's own (webapp/ops/rq_admin.py).
             response.headers["Content-Security-Policy"] = RQ_DASHBOARD_POLICY
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -164,13 +170,19 @@ class NulCharacter(BadRequest):
 
 
 def _json_strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in (*_json_strings(k), *_json_strings(v))]
-    if isinstance(value, list):
-        return [s for item in value for s in _json_strings(item)]
-    return []
+    """Every string (keys included) in a parsed JSON value; iterative, so that any depth the
+    parser accepted is walked without a RecursionError."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _error_handler(code: int, title: str, text: str):

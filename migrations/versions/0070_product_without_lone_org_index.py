@@ -7,7 +7,7 @@ keys (organization_id, sku) and (organization_id, source_product_id) serve every
 organization. No rows change.
 
 Revision ID: 9e4f0070a1b2
-Revises: f1fe00000004
+Revises: 5ec0a1d0060a
 Create Date: 2026-12-02 13:45:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9e4f0070a1b2'
-down_revision = 'f1fe00000004'
+down_revision = '5ec0a1d0060a'
 branch_labels = None
 depends_on = None
 

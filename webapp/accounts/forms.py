@@ -7,12 +7,14 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from webapp.pricelists.forms import currency_choices, iso_currency
+from webapp.validators import plain_text
 
 
 class AccountForm(FlaskForm):
     name = StringField(
         "Name",
         validators=[
+            plain_text,
             DataRequired("Enter the account's name."),
             Length(max=200, message="Use at most 200 characters."),
         ],

@@ -20,6 +20,7 @@ from webapp.models import (
     SandboxAdapterSetting,
     SyncStatus,
 )
+from webapp.numbers import parse_id
 from webapp.scoping import current_organization, org_id
 from webapp.services import audit, currency_guard, provisioning, readiness
 from webapp.services.processes import ProcessRefused
@@ -135,7 +136,7 @@ def _view_context(account: Account) -> dict:
         platforms = list(
             db.session.scalars(select(ProvisioningPlatform).order_by(ProvisioningPlatform.name))
         )
-    price_list_id = request.args.get("price_list_id", type=int)
+    price_list_id = parse_id(request.args.get("price_list_id"))
     return {
         "account": account,
         "distributor": distributor,
@@ -415,7 +416,7 @@ def record_sync(account_id: int):
 
 
 def _platform_or_400() -> ProvisioningPlatform:
-    platform = db.session.get(ProvisioningPlatform, request.form.get("platform_id", type=int) or 0)
+    platform = db.session.get(ProvisioningPlatform, parse_id(request.form.get("platform_id")) or 0)
     if platform is None:
         abort(400)
     return platform

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,12 @@ from webapp.extensions import db
 from webapp.models import IdempotencyRecord, utcnow
 
 MAX_KEY_LENGTH = 200
+# A claimed key whose answer is not stored yet (the work is running): status_code 0.
+PENDING = 0
+# How long a second request with a key waits for the first one's answer, and after how long a
+# claim that never got its answer (its process died) is abandoned.
+WAIT_SECONDS = 20.0
+ABANDONED_AFTER = timedelta(minutes=2)
 # A client retries within minutes; a day covers any outage of theirs. After that a key may be
 # used afresh, and the stored answers do not pile up for ever.
 RETENTION = timedelta(hours=24)
@@ -116,3 +123,69 @@ def save(organization_id: int, key: str, rhash: str, status_code: int, body: dic
         db.session.commit()
         return Stored(status_code, body, rhash)
     return Stored(row.status_code, dict(row.body), row.request_hash)
+
+
+def _row(organization_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.organization_id == organization_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def claim(organization_id: int, key: str, rhash: str) -> Stored | None:
+    """Claim the key before doing the work: None when this request owns it (it then calls
+    finish() or release()); otherwise the answer stored for it, waiting for a claim in
+    progress, so concurrent identical requests get one result, replayed. A claim in progress
+    with another body is answered at once (the caller's 409 for a reused key)."""
+    purge_expired(organization_id, key)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        db.session.add(
+            IdempotencyRecord(
+                organization_id=organization_id,
+                key=key,
+                request_hash=rhash,
+                status_code=PENDING,
+                body={},
+            )
+        )
+        try:
+            db.session.commit()
+            return None
+        except IntegrityError:
+            db.session.rollback()
+        row = _row(organization_id, key)
+        while row is not None and row.status_code == PENDING:
+            if not hmac.compare_digest(row.request_hash, rhash):
+                return Stored(row.status_code, {}, row.request_hash)
+            if row.created_at < utcnow() - ABANDONED_AFTER:
+                db.session.delete(row)
+                db.session.commit()
+                row = None
+                break
+            if time.monotonic() > deadline:
+                return Stored(PENDING, {}, row.request_hash)
+            db.session.rollback()  # a fresh snapshot for the next look
+            time.sleep(0.05)
+            row = _row(organization_id, key)
+        if row is not None:
+            return Stored(row.status_code, dict(row.body), row.request_hash)
+        # The owner released its claim (its request was refused): try to claim it again.
+
+
+def finish(organization_id: int, key: str, status_code: int, body: dict) -> None:
+    """Store the owner's answer on its claim."""
+    row = _row(organization_id, key)
+    row.status_code = status_code
+    row.body = body
+    db.session.commit()
+
+
+def release(organization_id: int, key: str) -> None:
+    """Give a claim up without an answer (the request failed): the key may be used again."""
+    db.session.rollback()
+    row = _row(organization_id, key)
+    if row is not None and row.status_code == PENDING:
+        db.session.delete(row)
+        db.session.commit()

@@ -381,14 +381,30 @@ def create_tenant_reseller():
         ) from exc
     body = _json_body()
     rhash = idempotency.request_hash(body) if key else ""
-    if key and (stored := idempotency.lookup(organization_id(), key)) is not None:
+    stored = idempotency.lookup(organization_id(), key) if key else None
+    if stored is not None and stored.status_code != idempotency.PENDING:
         return _replay(stored, rhash)
     req = _creation_request(body)
-    status, answer = _create(req)
-    if key:
-        stored = idempotency.save(organization_id(), key, rhash, status, answer)
-        if (stored.status_code, stored.body) != (status, answer):
-            return _replay(stored, rhash)
+    if not key:
+        return _answer(*_create(req))
+    # Claimed before the work: a concurrent identical request waits for this one's answer
+    # and replays it, instead of racing it to a 409.
+    if (stored := idempotency.claim(organization_id(), key, rhash)) is not None:
+        if stored.status_code == idempotency.PENDING and stored.matches(rhash):
+            raise ApiProblem(
+                409,
+                "Request in progress",
+                "A request with this Idempotency-Key is still being processed. "
+                "Retry in a few seconds to get its answer.",
+                problems.IDEMPOTENCY_MISMATCH,
+            )
+        return _replay(stored, rhash)
+    try:
+        status, answer = _create(req)
+    except BaseException:
+        idempotency.release(organization_id(), key)
+        raise
+    idempotency.finish(organization_id(), key, status, answer)
     return _answer(status, answer)
 
 

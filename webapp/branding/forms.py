@@ -16,6 +16,7 @@ from webapp.services.branding import (
     normalise_colour,
     safe_link_url,
 )
+from webapp.validators import plain_text
 
 IMAGE_TYPES = "image/png,image/jpeg,image/webp"
 COLOUR_MESSAGE = "Enter a colour as # and six hexadecimal digits, for example #1f4e79."
@@ -84,6 +85,7 @@ class BrandingForm(FlaskForm):
         "Brand name",
         filters=[_strip],
         validators=[
+            plain_text,
             DataRequired("Enter the name your customers know you by."),
             Length(max=200, message="At most 200 characters."),
         ],
@@ -97,7 +99,7 @@ class BrandingForm(FlaskForm):
     hero_title = StringField(
         "Hero title",
         filters=[_strip],
-        validators=[Length(max=200, message="At most 200 characters.")],
+        validators=[plain_text, Length(max=200, message="At most 200 characters.")],
     )
     hero_text = TextAreaField(
         "Hero text",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,7 +23,7 @@ from webapp.extensions import db
 from webapp.media import uploads_dir
 from webapp.models import Edition, Storefront, utcnow
 from webapp.scoping import org_id
-from webapp.services import audit
+from webapp.services import audit, domains
 from webapp.services.branding import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
@@ -112,17 +111,10 @@ def _submitted_links(form: BrandingForm) -> list[dict]:
     ]
 
 
-def _reserved_hosts() -> set[str]:
-    hosts = {request.host.rsplit(":", 1)[0].lower()}
-    if current_app.config.get("SERVER_NAME"):
-        hosts.add(current_app.config["SERVER_NAME"].rsplit(":", 1)[0].lower())
-    return hosts
-
-
 def _check_domain(form: BrandingForm, storefront: Storefront) -> str | None:
     """The parsed custom domain, or None with an error on the field."""
     try:
-        domain = parse_custom_domain(form.custom_domain.data, reserved=_reserved_hosts())
+        domain = parse_custom_domain(form.custom_domain.data, reserved=domains.platform_hosts())
     except InvalidDomain as exc:
         form.custom_domain.errors.append(str(exc))
         return None
@@ -189,6 +181,9 @@ def _context(form, storefront, premium, brand: Brand, kept=(), domain=None, **ex
         "kept": list(kept),
         "store_url": url_for("storefront.home", slug=storefront.slug, _external=True),
         "domain_url": f"https://{domain}/" if premium and domain else None,
+        "domain_record": domains.record_name(storefront.custom_domain)
+        if storefront.custom_domain
+        else "",
         "saved_logo_url": _media_url(storefront.logo_path) if storefront.logo_path else None,
         "saved_favicon_url": _media_url(storefront.favicon_path)
         if storefront.favicon_path
@@ -239,8 +234,9 @@ def edit():
     storefront.accent_color = form.accent_color.data
     storefront.hero_title = form.hero_title.data or ""
     storefront.hero_text = clean_html(form.hero_text.data)
+    domain_changed = False
     if premium:
-        storefront.custom_domain = domain
+        domain_changed = domains.set_domain(storefront, domain)
         storefront.footer_links = _submitted_links(form)
     storefront.branded_at = utcnow()
     after = _snapshot(storefront)
@@ -274,8 +270,36 @@ def edit():
             remove_stored(before[key], uploads)
     forget_hosts()
     flash("Branding saved. Your storefront shows it now.", "success")
+    if domain_changed:
+        _queue_domain_check(storefront)
     if brand_for(storefront, media_url=_media_url, premium=premium).warnings:
         flash("Saved with contrast warnings: see the notes under Colours.", "warning")
+    return redirect(url_for("branding.edit"), 303)
+
+
+def _queue_domain_check(storefront: Storefront) -> None:
+    from jobs.queueing import enqueue_domain_check
+
+    if enqueue_domain_check(storefront.id):
+        flash(
+            f"Your domain {storefront.custom_domain} is pending: publish the TXT record shown "
+            "under Custom domain; we check it now and whenever you press Check now.",
+            "info",
+        )
+    else:
+        flash("The domain check could not be queued now; press Check now in a minute.", "warning")
+
+
+@bp.post("/domain/check")
+def check_domain():
+    """Queue a look-up of the pending custom domain's TXT record."""
+    storefront = _storefront()
+    if not _premium() or not storefront.custom_domain:
+        abort(404)
+    if storefront.domain_verified_at is not None:
+        flash("Your domain is already verified.", "info")
+    else:
+        _queue_domain_check(storefront)
     return redirect(url_for("branding.edit"), 303)
 
 

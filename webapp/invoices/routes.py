@@ -24,6 +24,7 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.listing import csv_response, stream, wants_csv
 from webapp.models import Invoice, Process
+from webapp.numbers import parse_int
 from webapp.scoping import current_organization, org_id, require_admin, require_distributor
 from webapp.services import audit, invoicing
 from webapp.services.billing import pdf, proration, reconciliation, runs
@@ -260,7 +261,7 @@ def _read_settings(form) -> tuple[dict, dict[str, str]]:
     except InvalidOperation:
         errors["tax_rate"] = "Enter a tax rate from 0 to 100 (percent), for example 24."
     days = (form.get("payment_terms_days") or "").strip()
-    if days.isdigit() and len(days) <= 3 and int(days) <= 365:
+    if parse_int(days, 0, 365) is not None:
         values["payment_terms_days"] = int(days)
     else:
         errors["payment_terms_days"] = "Enter the days to pay from 0 to 365, for example 30."

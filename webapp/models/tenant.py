@@ -89,6 +89,12 @@ class Storefront(OrgScoped, TimestampMixin, db.Model):
     favicon_path: Mapped[str] = mapped_column(String(120), default="")
     # Premium: the storefront also answers on this host name.
     custom_domain: Mapped[str | None] = mapped_column(String(253), unique=True)
+    # A custom domain is pending (never routed) until a DNS TXT record proves the tenant owns
+    # it: _trbss-verify.<domain> = domain_token, checked by a queued job (services/domains.py).
+    domain_token: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    domain_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    domain_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    domain_check_message: Mapped[str] = mapped_column(String(300), default="", server_default="")
     footer_links: Mapped[list] = mapped_column(JSON, default=list)
     price_list_id: Mapped[int | None] = mapped_column(ForeignKey("price_list.id"))
     branded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -33,6 +33,18 @@ def healthz():
     return jsonify(status="ok")
 
 
+@bp.get("/tls/ask")
+def tls_ask():
+    """On-demand TLS (Caddy's `ask`): 200 only for a platform host or a verified custom domain
+    of a Premium, Active tenant, so the proxy never obtains a certificate for anything else."""
+    from webapp.services import domains
+
+    host = (request.args.get("domain") or "").strip().lower().rstrip(".")
+    if host and (domains.is_platform_host(host) or domains.verified_host(host)):
+        return Response("ok\n", mimetype="text/plain")
+    return Response("unknown domain\n", status=404, mimetype="text/plain")
+
+
 @bp.get("/readyz")
 def readyz():
     """Database and Redis reachable: 200; otherwise 503 saying which is not."""
@@ -113,12 +125,16 @@ class DatabaseCollector:
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus text format; with METRICS_TOKEN set, a bearer token is required."""
+    """Prometheus text format; with METRICS_TOKEN set, a bearer token is required. In
+    production without METRICS_TOKEN there are no public metrics (404)."""
     token = current_app.config.get("METRICS_TOKEN")
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if not hmac.compare_digest(given, token):
+        # Bytes: compare_digest refuses non-ASCII str, which a header may carry (was a 500).
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), token.encode()):
             abort(401)
+    elif current_app.config.get("APP_ENV") == "production":
+        abort(404)
     registry = CollectorRegistry()
     registry.register(DatabaseCollector())
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

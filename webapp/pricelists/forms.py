@@ -19,19 +19,33 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from webapp.services.pricing import ROUNDING_RULES
+from webapp.validators import plain_text
+
+# ISO 4217's X codes that are not money anyone is billed in: precious metals (XAU, XAG, XPD,
+# XPT), bond-market units and SDRs (XBA-XBD, XDR, XSU, XUA), the testing and "no currency"
+# codes (XTS, XXX) and withdrawn units. XAF, XCD, XCG, XOF and XPF are real currencies.
+REAL_X_CURRENCIES = {"XAF", "XCD", "XCG", "XOF", "XPF"}
+
+
+@cache
+def monetary_currencies() -> frozenset[str]:
+    """The ISO 4217 codes Babel knows that are money (see REAL_X_CURRENCIES)."""
+    return frozenset(
+        code for code in list_currencies() if not code.startswith("X") or code in REAL_X_CURRENCIES
+    )
 
 
 @cache
 def currency_choices() -> list[SelectChoice]:
-    """Every ISO 4217 code Babel knows, labelled like "EUR — Euro"."""
+    """Every monetary ISO 4217 code Babel knows, labelled like "EUR — Euro"."""
     return [
         SelectChoice(code, f"{code} — {get_currency_name(code, locale='en')}")
-        for code in sorted(list_currencies())
+        for code in sorted(monetary_currencies())
     ]
 
 
 def is_currency(code: str | None) -> bool:
-    return bool(code) and code in list_currencies()
+    return bool(code) and code in monetary_currencies()
 
 
 def iso_currency(_form, field) -> None:
@@ -43,6 +57,7 @@ class PriceListForm(FlaskForm):
     name = StringField(
         "Name",
         validators=[
+            plain_text,
             DataRequired("Enter a name for the price list."),
             Length(max=120, message="Use at most 120 characters."),
         ],
@@ -103,6 +118,7 @@ class ProductForm(FlaskForm):
     name = StringField(
         "Name",
         validators=[
+            plain_text,
             DataRequired("Enter the product's name."),
             Length(max=200, message="Use at most 200 characters."),
         ],

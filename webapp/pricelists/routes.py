@@ -22,6 +22,7 @@ from webapp.extensions import db
 from webapp.listing import Listing, Sorts, csv_response, paginate, stream, wants_csv
 from webapp.media import uploads_dir
 from webapp.models import AuditLog, Organization, PriceList, PriceListItem, Product
+from webapp.numbers import page_number, parse_id
 from webapp.pricelists.forms import (
     CurrencyChangeForm,
     CurrencyForm,
@@ -235,7 +236,7 @@ def _tenant_context(
 ) -> dict:
     org_pk = org_id()
     source = request.values
-    page = max(1, source.get("page", 1, type=int) or 1)
+    page = page_number(source)
     query = (source.get("q") or "").strip()
     mixed_costs = None
     try:
@@ -326,7 +327,7 @@ def _back_to_list(price_list: PriceList, anchor: str | None = None):
 def set_price(price_list_id: int):
     """One product's sell price: htmx gets the updated row, a plain form a redirect."""
     price_list = _tenant_price_list(price_list_id)
-    product = Product.get_in_org_or_404(request.form.get("product_id", 0, type=int), org_id())
+    product = Product.get_in_org_or_404(parse_id(request.form.get("product_id")) or 0, org_id())
     raw = request.form.get("price", "")
     try:
         typed = pricing.parse_price(raw)

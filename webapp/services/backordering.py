@@ -130,11 +130,14 @@ def copy_account_down(tenant: TenantReseller, source: Account) -> Account:
     )
     if existing is not None:
         return existing
-    name, n = source.name, 2
+    limit = Account.name.type.length
+    name, n = source.name[:limit], 2
     while db.session.scalar(
         Account.in_org(tenant.tenant_organization_id).where(Account.name == name)
     ):
-        name, n = f"{source.name} ({n})", n + 1
+        # "Name (n)", shortened to fit the column (a 200-character name overflowed it).
+        suffix = f" ({n})"
+        name, n = source.name[: limit - len(suffix)] + suffix, n + 1
     org = db.session.get(Organization, tenant.tenant_organization_id)
     copy = Account(
         organization_id=org.id,

@@ -186,8 +186,9 @@ class InvalidDomain(ValueError):
 
 def parse_custom_domain(raw: str | None, reserved: Iterable[str] = ()) -> str | None:
     """A storefront's custom domain as stored: a lower-case host name (IDN as punycode),
-    no scheme, port, path or trailing dot; None when empty. `reserved` are host names the
-    platform itself answers on. Raises InvalidDomain."""
+        no scheme, port, path or trailing dot; None when empty. `reserved` are host names the
+        platform itself answers on (configuration): neither they nor names under them are
+    accepted. Raises InvalidDomain."""
     value = (raw or "").strip().lower().rstrip(".")
     if not value:
         return None
@@ -210,6 +211,7 @@ def parse_custom_domain(raw: str | None, reserved: Iterable[str] = ()) -> str | 
             "Enter a host name such as shop.example.com: letters, digits and hyphens, "
             "with at least one dot."
         )
-    if value in {r.lower() for r in reserved} or value == "localhost":
+    reserved = {r.lower().rstrip(".") for r in reserved} | {"localhost"}
+    if any(value == r or value.endswith("." + r) for r in reserved):
         raise InvalidDomain("This host name belongs to the platform; use your own domain.")
     return value

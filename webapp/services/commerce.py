@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import (
@@ -75,39 +76,67 @@ def price_of(price_list: PriceList, product_id: int) -> Decimal | None:
     )
 
 
+EMAIL_TAKEN = "An account with this email already exists. Sign in instead."
+SIGN_UP_ATTEMPTS = 5
+
+
+def numbered_name(base: str, n: int, limit: int) -> str:
+    """`base`, or "base (n)" from n = 2, shortened to fit a column of `limit` characters."""
+    if n < 2:
+        return base[:limit]
+    suffix = f" ({n})"
+    return base[: limit - len(suffix)] + suffix
+
+
 def sign_up(org_id: int, name: str, email: str, password: str, currency: str) -> StoreCustomer:
-    """A new end customer: an Account in the tenant's BSS, enabled for ordering."""
+    """A new end customer: an Account in the tenant's BSS, enabled for ordering.
+
+    The unique keys (store, email) and (organization, account name) decide between
+    simultaneous sign-ups: the loser of an email race is told the account exists, the loser of
+    a name race takes the next free "Name (n)"."""
     email = email.strip().lower()
-    if db.session.scalar(
-        select(StoreCustomer.id).where(
-            StoreCustomer.organization_id == org_id, StoreCustomer.email == email
+    base_name = name.strip()
+    limit = Account.name.type.length
+    password_hash = hash_password(password)
+    for _attempt in range(SIGN_UP_ATTEMPTS):
+        if db.session.scalar(
+            select(StoreCustomer.id).where(
+                StoreCustomer.organization_id == org_id, StoreCustomer.email == email
+            )
+        ):
+            raise CommerceError(EMAIL_TAKEN)
+        n = 1
+        account_name = numbered_name(base_name, n, limit)
+        while db.session.scalar(
+            select(Account.id).where(
+                Account.organization_id == org_id, Account.name == account_name
+            )
+        ):
+            n += 1
+            account_name = numbered_name(base_name, n, limit)
+        account = Account(
+            organization_id=org_id,
+            name=account_name,
+            email=email,
+            enabled_for_ordering=True,
+            billing_currency=currency,
         )
-    ):
-        raise CommerceError("An account with this email already exists. Sign in instead.")
-    base_name, n = name.strip(), 2
-    account_name = base_name
-    while db.session.scalar(
-        select(Account.id).where(Account.organization_id == org_id, Account.name == account_name)
-    ):
-        account_name, n = f"{base_name} ({n})", n + 1
-    account = Account(
-        organization_id=org_id,
-        name=account_name,
-        email=email,
-        enabled_for_ordering=True,
-        billing_currency=currency,
-    )
-    db.session.add(account)
-    db.session.flush()
-    customer = StoreCustomer(
-        organization_id=org_id,
-        account_id=account.id,
-        email=email,
-        password_hash=hash_password(password),
-    )
-    db.session.add(customer)
-    db.session.commit()
-    return customer
+        try:
+            db.session.add(account)
+            db.session.flush()
+            customer = StoreCustomer(
+                organization_id=org_id,
+                account_id=account.id,
+                email=email,
+                password_hash=password_hash,
+            )
+            db.session.add(customer)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # someone signed up at the same moment: look again
+            continue
+        return customer
+    raise CommerceError("Your account could not be created just now. Please try again.")
 
 
 def authenticate(org_id: int, email: str, password: str) -> StoreCustomer | None:

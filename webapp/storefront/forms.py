@@ -2,15 +2,17 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, ValidationError
 
 from webapp.services.commerce import MAX_QUANTITY
+from webapp.services.password_rules import password_problem
+from webapp.validators import plain_text
 
 
 class SignUpForm(FlaskForm):
     name = StringField(
         "Company or your name",
-        validators=[DataRequired("Enter a name for your account."), Length(max=200)],
+        validators=[plain_text, DataRequired("Enter a name for your account."), Length(max=200)],
     )
     email = EmailField(
         "Email",
@@ -27,6 +29,14 @@ class SignUpForm(FlaskForm):
             Length(min=12, max=256, message="The password must be at least 12 characters long."),
         ],
     )
+
+    def validate_password(self, field) -> None:
+        """The same rule as everywhere else: not one of the 10,000 most common passwords,
+        not the email address."""
+        problem = password_problem(field.data or "", self.email.data or "")
+        if problem:
+            raise ValidationError(problem)
+
     password_again = PasswordField(
         "Password again",
         validators=[

@@ -2,7 +2,8 @@
 storefront, as if it had asked for /store/<slug>/…
 
 A WSGI middleware (it must run before Flask matches the URL): when the Host header (without
-its port) is the custom domain of a Premium, Active tenant's storefront, PATH_INFO is
+its port) is the verified custom domain of a Premium, Active tenant's storefront (and not
+one of PLATFORM_HOSTS, which always answer as the BSS), PATH_INFO is
 rewritten to /store/<slug> + path. /static/ and /media/ are served as they are, and so are
 paths already under this storefront's own /store/<slug>/ (the URLs url_for builds). Anything
 else on that host, the BSS included, is looked up inside the storefront and is not found
@@ -24,6 +25,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from webapp.extensions import db
 from webapp.models import Edition, Organization, OrgStatus, Storefront
+from webapp.services.domains import is_platform_host
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ def premium_slug_for_host(host: str) -> str | None:
         .join(Organization, Organization.id == Storefront.organization_id)
         .where(
             Storefront.custom_domain == host,
+            Storefront.domain_verified_at.is_not(None),  # ownership proven by DNS
             Organization.edition == Edition.PREMIUM,
             Organization.status == OrgStatus.ACTIVE,
         )
@@ -81,7 +84,10 @@ class StorefrontHosts:
         path = environ.get("PATH_INFO") or "/"
         if not path.startswith(PASS_THROUGH_PREFIXES):
             host = host_of(environ)
-            slug = self.slug_for(host) if could_be_custom_domain(host) else None
+            routable = could_be_custom_domain(host) and not is_platform_host(
+                host, self.app.config["PLATFORM_HOSTS"]
+            )
+            slug = self.slug_for(host) if routable else None
             if slug is not None:
                 prefix = f"/store/{slug}"
                 if path != prefix and not path.startswith(prefix + "/"):

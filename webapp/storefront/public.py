@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Edition, OrgStatus, PriceList, PriceListItem, Product
+from webapp.numbers import page_number
 from webapp.services.branding import brand_for
 from webapp.services.commerce import storefront_price_list
 from webapp.services.sanitize import clean_html
@@ -125,7 +126,7 @@ def catalogue():
     """The products on sale, all or one category, with their prices, a page at a time."""
     price_list = current_price_list()
     category = request.args.get("category", "").strip()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args)
     known = dict(store_categories())
     rows, total = [], 0
     status = 200

@@ -7,6 +7,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from webapp.auth import devices
 from webapp.extensions import db
 from webapp.models import Order, Product, StoreCustomer, Subscription
+from webapp.numbers import parse_int
 from webapp.services import commerce, sign_in, throttle
 from webapp.storefront import bp
 from webapp.storefront import customer_session as store_session
@@ -118,7 +119,7 @@ def cart_add(product_id: int):
     if commerce.price_of(_price_list(), product.id) is None:
         abort(404)
     raw = (request.form.get("quantity") or "1").strip()
-    quantity = int(raw) if raw.isdigit() else 0
+    quantity = parse_int(raw, 0, 10**9) or 0
     if not 1 <= quantity <= commerce.MAX_QUANTITY:
         flash(f"Choose a quantity from 1 to {commerce.MAX_QUANTITY:,}.", "error")
         return _render_cart(), 400
@@ -152,9 +153,8 @@ def cart_update():
         raw = request.form.get(f"qty-{key}")
         if raw is None:
             continue
-        try:
-            quantity = int(raw)
-        except ValueError:
+        quantity = parse_int(raw, 0, 10**9)
+        if quantity is None:
             flash("Quantities must be whole numbers.", "error")
             return redirect(url_for("storefront.cart"), code=303)
         if quantity <= 0:
