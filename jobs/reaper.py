@@ -1,7 +1,8 @@
 """Our own reaper: RQ alone leaves a killed job "started" for minutes and forgets jobs on a
 Redis restart. The database is the truth, so we look for work that should be moving and is
 not — processes, back-ordering events, email — and give it a new job (a process a bounded
-number of times), then purge what is kept only for a while.
+number of times), then purge what is kept only for a while (sessions, links, read
+notifications, finished emails, idempotency records, tenants past their retention).
 
 Every worker runs a sweep on its maintenance tick; a Redis lock lets one of them do it. Each
 part of the sweep fails alone: an error in one is logged and counted, and the others run."""
@@ -27,7 +28,6 @@ from jobs.queueing import (
     event_job_id,
     job_is_live,
 )
-from webapp.api import idempotency
 from webapp.extensions import db
 from webapp.models import DomainEvent, OutboxEmail, Process, ProcessStatus, utcnow
 from webapp.services import account_cleanup, maintenance_errors, tenant_lifecycle
@@ -60,7 +60,7 @@ def sweep() -> SweepReport:
         log.warning("reaper: queue unreachable (%s); will try again", exc)
         return report
     try:
-        for part in (requeue_processes, relay_events, relay_email, purge):
+        for part in (requeue_processes, relay_events, relay_email, *PURGES):
             _guarded(part, report)
     finally:
         with contextlib.suppress(RedisError, OSError):  # the lock expires by itself anyway
@@ -137,10 +137,31 @@ def relay_email(report: SweepReport) -> None:
             report.emails.append(outbox_id)
 
 
-def purge(report: SweepReport) -> None:
-    """What is kept only for a while: expired idempotency records, used or expired one-time
-    links, ended sessions; tenants marked as deleted past their retention (a process each)."""
-    idempotency.purge_expired()
+def purge_sessions(report: SweepReport) -> None:
+    """Ended staff and customer sessions, used or expired one-time links."""
     account_cleanup.purge_expired()
-    db.session.commit()
+
+
+def purge_notifications(report: SweepReport) -> None:
+    """Notifications read a while ago."""
+    account_cleanup.purge_notifications()
+
+
+def purge_outbox(report: SweepReport) -> None:
+    """Emails sent, logged or given up on a while ago."""
+    account_cleanup.purge_outbox()
+
+
+def purge_idempotency(report: SweepReport) -> None:
+    """Expired API idempotency records."""
+    account_cleanup.purge_idempotency()
+
+
+def purge_tenants(report: SweepReport) -> None:
+    """Tenants marked as deleted past their retention (a process each)."""
     tenant_lifecycle.launch_due_purges()
+
+
+# What is kept only for a while, each purge a part of its own: one failing leaves the others
+# (and the worker) running. Each deletes in bounded, committed batches.
+PURGES = (purge_sessions, purge_notifications, purge_outbox, purge_idempotency, purge_tenants)

@@ -47,7 +47,7 @@ def test_metrics_after_a_creation(app, demo, auth, client, run_jobs):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'trbss_processes{status="Completed"} 1.0' in text
     assert 'trbss_task_duration_seconds_count{step="copy_products"} 1.0' in text
-    assert "trbss_sign_in_failures 1.0" in text
+    assert "trbss_sign_in_failures_total 1.0" in text
 
 
 def _staff_user(app, username="clerk", role="staff", client_id="DEMO"):

@@ -179,6 +179,16 @@ class Settings:
             # How long a tenant reseller marked as deleted keeps its data (and can be
             # restored) before the reaper purges it.
             "TENANT_RETENTION_DAYS": env_int("TENANT_RETENTION_DAYS", 30),
+            # What the reaper forgets, and after how long: ended staff and customer sessions
+            # and used or expired links (days past their end), read notifications (days
+            # after being read), sent, logged or abandoned emails (days after they were
+            # written), API idempotency records (hours). Deleted this many rows per
+            # transaction, so a big purge never holds the write lock for long.
+            "SESSION_RETENTION_DAYS": env_int("SESSION_RETENTION_DAYS", 1),
+            "NOTIFICATION_RETENTION_DAYS": env_int("NOTIFICATION_RETENTION_DAYS", 30),
+            "OUTBOX_RETENTION_DAYS": env_int("OUTBOX_RETENTION_DAYS", 30),
+            "IDEMPOTENCY_RETENTION_HOURS": env_int("IDEMPOTENCY_RETENTION_HOURS", 24),
+            "PURGE_BATCH_SIZE": max(env_int("PURGE_BATCH_SIZE", 1000), 1),
             # The host names the BSS itself answers on (comma list). Never taken from the
             # request: a tenant's custom domain may not be, or end with, one of them.
             "PLATFORM_HOSTS": env_hosts("PLATFORM_HOSTS"),

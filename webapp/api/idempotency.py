@@ -30,7 +30,13 @@ WAIT_SECONDS = 20.0
 ABANDONED_AFTER = timedelta(minutes=2)
 # A client retries within minutes; a day covers any outage of theirs. After that a key may be
 # used afresh, and the stored answers do not pile up for ever.
-RETENTION = timedelta(hours=24)
+RETENTION = timedelta(hours=24)  # the default of IDEMPOTENCY_RETENTION_HOURS
+
+
+def retention() -> timedelta:
+    """How long a key answers with its first response (IDEMPOTENCY_RETENTION_HOURS)."""
+    hours = current_app.config.get("IDEMPOTENCY_RETENTION_HOURS")
+    return RETENTION if hours is None else timedelta(hours=hours)
 
 
 def parse_key(header: str | None) -> str | None:
@@ -64,8 +70,10 @@ class Stored:
 
 
 def purge_expired(organization_id: int | None = None, key: str | None = None) -> int:
-    """Delete the records older than RETENTION (of one key, or all of them); commits."""
-    statement = delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION)
+    """Delete the records older than retention() (of one key, or all of them); commits."""
+    statement = delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at < utcnow() - retention()
+    )
     if organization_id is not None:
         statement = statement.where(IdempotencyRecord.organization_id == organization_id)
     if key is not None:

@@ -32,6 +32,7 @@ from webapp.models.identity import (
     StoreCustomerSession,
     TokenPurpose,
 )
+from webapp.models.metric import MetricTotal
 from webapp.models.notification import Notification, OutboxEmail
 from webapp.models.organization import Edition, Organization, OrgStatus, Role, User
 from webapp.models.process import (
@@ -58,6 +59,7 @@ __all__ = [
     "InvoiceKind",
     "InvoiceLine",
     "InvoiceNumberSequence",
+    "MetricTotal",
     "InvoiceStatus",
     "UserSession",
     "AccountPlatformSync",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
@@ -18,13 +17,12 @@ from sqlalchemy import func, select, text
 
 from jobs.connection import RedisNotConfigured, all_queues, get_redis
 from webapp.extensions import db
-from webapp.models import Process, ProcessTask, TaskStatus, utcnow
-from webapp.services import maintenance_errors
+from webapp.models import Process
+from webapp.services import maintenance_errors, metric_totals
 
 bp = Blueprint("ops", __name__)
 
 SIGN_IN_FAILURES_KEY = "trbss:metrics:sign_in_failures"
-DURATION_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800)
 
 
 @bp.get("/healthz")
@@ -81,24 +79,14 @@ class DatabaseCollector:
             statuses.add_metric([status], count)
         yield statuses
 
-        since = utcnow() - timedelta(days=1)
-        durations: dict[str, list[float]] = {}
-        rows = db.session.execute(
-            select(ProcessTask.step, ProcessTask.started_at, ProcessTask.finished_at).where(
-                ProcessTask.status == TaskStatus.COMPLETED, ProcessTask.finished_at >= since
-            )
-        )
-        for step, started, finished in rows:
-            durations.setdefault(step, []).append((finished - started).total_seconds())
         histogram = HistogramMetricFamily(
             "trbss_task_duration_seconds",
-            "Duration of completed tasks in the last 24 hours, per step",
+            "Duration of completed tasks since the start, per step (kept as running totals, "
+            "so purging old processes takes nothing away)",
             labels=["step"],
         )
-        for step, values in durations.items():
-            buckets = [(str(b), sum(1 for v in values if v <= b)) for b in DURATION_BUCKETS]
-            buckets.append(("+Inf", len(values)))
-            histogram.add_metric([step], buckets, sum(values))
+        for step, (buckets, total) in sorted(metric_totals.task_histogram().items()):
+            histogram.add_metric([step], buckets, total)
         yield histogram
 
         try:
@@ -114,8 +102,8 @@ class DatabaseCollector:
             for kind, total in maintenance_errors.totals().items():
                 errors.add_metric([kind], total)
             yield errors
-            failures = GaugeMetricFamily(
-                "trbss_sign_in_failures", "Failed sign-ins since Redis started"
+            failures = CounterMetricFamily(
+                "trbss_sign_in_failures", "Failed sign-ins (counted in Redis: resets with it)"
             )
             failures.add_metric([], int(get_redis().get(SIGN_IN_FAILURES_KEY) or 0))
             yield failures

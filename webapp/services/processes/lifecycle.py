@@ -39,7 +39,7 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services import audit, mail
+from webapp.services import audit, mail, metric_totals
 from webapp.services.processes.errors import ProcessRefused
 from webapp.services.processes.kinds import ProcessKind
 from webapp.services.processes.step import Step
@@ -206,6 +206,10 @@ def complete_task(process: Process, task: ProcessTask, message: str) -> None:
     task.message = message
     if task.items_total == 0:
         task.items_done = task.items_total = 1
+    if task.started_at is not None:
+        metric_totals.record_task_duration(
+            task.step, (task.finished_at - task.started_at).total_seconds()
+        )
     _audit(process, None, "process.task_completed", f"{task.title}: {message}")
 
 
