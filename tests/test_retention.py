@@ -248,6 +248,7 @@ def test_counters_and_buckets_never_go_down_when_old_process_rows_are_purged(
     first = _monotonic_samples(first_text)
     assert ("trbss_task_duration_seconds_count", (("step", "copy_products"),)) in first
     assert first[("trbss_sign_in_failures_total", ())] == 1.0
+    assert first[("trbss_processes_finished_total", (("status", "Completed"),))] == 1.0
     assert "trbss_sign_in_failures " not in first_text  # a counter, not a gauge
 
     with app.app_context():
@@ -265,3 +266,89 @@ def test_counters_and_buckets_never_go_down_when_old_process_rows_are_purged(
     for family in text_string_to_metric_families(first_text):
         if family.type == "counter":
             assert all(s.name.endswith(("_total", "_created")) for s in family.samples)
+
+
+def _insert_minimal(conn, table: str, given: dict) -> None:
+    """One row with the given values and a placeholder in every other required column."""
+    values = {}
+    for _, name, kind, notnull, default, _ in conn.execute(f"PRAGMA table_info({table})"):
+        if name in given:
+            values[name] = given[name]
+        elif notnull and default is None:
+            kind = kind.upper()
+            if "INT" in kind or "BOOL" in kind or "NUMERIC" in kind:
+                values[name] = 0
+            elif "JSON" in kind:
+                values[name] = "{}"
+            elif "DATE" in kind:
+                values[name] = "2026-12-01 10:00:00.000000"
+            else:
+                values[name] = "x"
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
+
+
+def test_the_migration_counts_the_tasks_already_completed(tmp_path, redis_url):
+    """Upgrading a database with completed tasks starts the histogram from them: each in its
+        bucket, the sums per step (the tasks still running are not counted); and the processes
+    already finished, by status."""
+    import sqlite3
+
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.services import metric_totals
+
+    path = tmp_path / "before.sqlite3"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        upgrade(revision="9e4f0070a1b2")
+        db.engine.dispose()
+    rows = [
+        (
+            1,
+            "copy_products",
+            "Completed",
+            "2026-12-01 10:00:00.000000",
+            "2026-12-01 10:00:00.400000",
+        ),
+        (
+            2,
+            "copy_products",
+            "Completed",
+            "2026-12-01 10:00:00.000000",
+            "2026-12-01 10:01:40.000000",
+        ),
+        (3, "price_list", "Completed", "2026-12-01 10:00:00.000000", "2026-12-01 10:00:03.000000"),
+        (4, "price_list", "Running", "2026-12-01 10:00:00.000000", None),
+    ]
+    with sqlite3.connect(path) as conn:
+        # A row each, every required column filled.
+        _insert_minimal(conn, "organization", {"id": 1, "client_id": "OLD"})
+        _insert_minimal(conn, "process", {"id": 1, "organization_id": 1, "status": "Completed"})
+        conn.executemany(
+            "INSERT INTO process_task (process_id, position, step, title, status, items_done,"
+            " items_total, started_at, finished_at, message, created_at, state)"
+            " VALUES (?, ?, ?, 't', ?, 1, 1, ?, ?, '', ?, '{}')",
+            [(1, pos, step, status, start, end, start) for pos, step, status, start, end in rows],
+        )
+    with app.app_context():
+        upgrade()
+        histogram = metric_totals.task_histogram()
+        finished = metric_totals.totals(metric_totals.PROCESSES_FINISHED)
+        db.engine.dispose()
+    copy_buckets, copy_sum = histogram["copy_products"]
+    assert dict(copy_buckets)["0.1"] == 0 and dict(copy_buckets)["0.5"] == 1
+    assert dict(copy_buckets)["60"] == 1 and dict(copy_buckets)["300"] == 2
+    assert copy_buckets[-1] == ("+Inf", 2) and abs(copy_sum - 100.4) < 1e-6
+    price_buckets, price_sum = histogram["price_list"]
+    assert price_buckets[-1] == ("+Inf", 1) and dict(price_buckets)["2"] == 0
+    assert dict(price_buckets)["5"] == 1 and price_sum == 3.0
+    assert finished == {"Completed": 1.0}

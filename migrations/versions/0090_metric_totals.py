@@ -2,8 +2,9 @@
 
 The task-duration histogram was recomputed from the last 24 hours of task rows, so its
 counts went down as rows aged out or were purged. Totals are now added to when a task
-ends; the tasks already completed are counted in here, so the histogram starts from
-everything the database still knows.
+ends (and when a process ends, for trbss_processes_finished_total); the tasks and
+processes already finished are counted in here, so the metrics start from everything the
+database still knows.
 
 Revision ID: b0a900900001
 Revises: 9e4f0070a1b2
@@ -62,6 +63,14 @@ def upgrade():
         totals[key] = totals.get(key, 0.0) + 1
         key = ('task_duration_sum', step)
         totals[key] = totals.get(key, 0.0) + seconds
+    ended = op.get_bind().execute(
+        sa.text(
+            "SELECT status, COUNT(*) FROM process "
+            "WHERE status IN ('Completed', 'Failed', 'Cancelled') GROUP BY status"
+        )
+    )
+    for status, count in ended:
+        totals[('processes_finished', status)] = float(count)
     if totals:
         op.bulk_insert(
             metric_total,

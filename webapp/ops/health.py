@@ -78,6 +78,14 @@ class DatabaseCollector:
         ):
             statuses.add_metric([status], count)
         yield statuses
+        finished = CounterMetricFamily(
+            "trbss_processes_finished",
+            "Processes that ended, by the status they ended in (kept as running totals)",
+            labels=["status"],
+        )
+        for status, total in sorted(metric_totals.totals(metric_totals.PROCESSES_FINISHED).items()):
+            finished.add_metric([status], total)
+        yield finished
 
         histogram = HistogramMetricFamily(
             "trbss_task_duration_seconds",

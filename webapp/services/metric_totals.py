@@ -16,6 +16,7 @@ from webapp.models import MetricTotal
 DURATION_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800)
 TASK_BUCKET = "task_duration_bucket"  # series "step|le": tasks in that bucket alone
 TASK_SUM = "task_duration_sum"  # series "step": seconds in all
+PROCESSES_FINISHED = "processes_finished"  # series: the status it ended in
 
 
 def add(name: str, series: str, amount: float) -> None:
@@ -68,3 +69,12 @@ def task_histogram() -> dict[str, tuple[list[tuple[str, float]], float]]:
             buckets.append((bound, running))
         result[step] = (buckets, sums.get(step, 0.0))
     return result
+
+
+def totals(name: str) -> dict[str, float]:
+    """{series: total} of one counter."""
+    return dict(
+        db.session.execute(
+            select(MetricTotal.series, MetricTotal.value).where(MetricTotal.name == name)
+        ).all()
+    )

@@ -488,6 +488,7 @@ def _transition(process: Process, guard, **values) -> bool:
     if not changed:
         db.session.rollback()
         return False
+    metric_totals.add(metric_totals.PROCESSES_FINISHED, str(values["status"]), 1)
     return True
 
 
