@@ -98,10 +98,9 @@ def purge_outbox(now: datetime | None = None) -> int:
 
 
 def purge_idempotency(now: datetime | None = None) -> int:
-    """API idempotency records older than IDEMPOTENCY_RETENTION_HOURS (they no longer
-    answer: see webapp.api.idempotency)."""
-    from webapp.api.idempotency import retention
-
+    """API idempotency records older than IDEMPOTENCY_RETENTION_HOURS (past it they no
+    longer answer: webapp.api.idempotency reads the same setting)."""
+    hours = timedelta(hours=current_app.config["IDEMPOTENCY_RETENTION_HOURS"])
     return delete_in_batches(
-        IdempotencyRecord, IdempotencyRecord.created_at < (now or utcnow()) - retention()
+        IdempotencyRecord, IdempotencyRecord.created_at < (now or utcnow()) - hours
     )
