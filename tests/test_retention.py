@@ -352,3 +352,45 @@ def test_the_migration_counts_the_tasks_already_completed(tmp_path, redis_url):
     assert price_buckets[-1] == ("+Inf", 1) and dict(price_buckets)["2"] == 0
     assert dict(price_buckets)["5"] == 1 and price_sum == 3.0
     assert finished == {"Completed": 1.0}
+
+
+def test_a_big_purge_deletes_in_bounded_committed_batches(app):
+    """Five old emails with a batch of two: three DELETEs of at most two rows, each
+    committed before the next, so no transaction holds the write lock for the whole purge."""
+    from sqlalchemy import event
+
+    app.config["PURGE_BATCH_SIZE"] = 2
+    with app.app_context():
+        org, _ = _org_with_user("EEE")
+        old = utcnow() - timedelta(days=40)
+        for number in range(5):
+            db.session.add(
+                OutboxEmail(
+                    organization_id=org,
+                    to_address="a@example.com",
+                    subject=f"old {number}",
+                    body="",
+                    status="Sent",
+                    created_at=old,
+                )
+            )
+        db.session.commit()
+        trail: list[str] = []
+
+        def on_statement(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().upper().startswith("DELETE FROM OUTBOX_EMAIL"):
+                trail.append("delete")
+
+        def on_commit(conn):
+            trail.append("commit")
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", on_statement)
+        event.listen(engine, "commit", on_commit)
+        try:
+            assert account_cleanup.purge_outbox() == 5
+        finally:
+            event.remove(engine, "before_cursor_execute", on_statement)
+            event.remove(engine, "commit", on_commit)
+        assert trail == ["delete", "commit"] * 3
+        assert _left(org)["emails"] == set()
