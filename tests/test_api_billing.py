@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import place_demo_orders
 from tests.test_api import assert_problem, bearer, make_token
+from webapp.api import tokens
 from webapp.extensions import db
 from webapp.models import Account, Invoice, InvoiceLine, Order, Organization, Role, User
 from webapp.services import invoicing
@@ -215,3 +216,15 @@ def test_reconciliation_is_the_report_of_the_service_and_the_cli(app, client, to
         client.get(f"/api/v1/reconciliation?period={current}", headers=bearer(token)), 400
     )
     assert "has not ended" in problem["errors"]["period"]
+
+
+def test_the_reconciliation_and_billing_reads_are_the_distributors_only(app, demo, client):
+    """A tenant organization's token gets 403 on every billing read."""
+    with app.app_context():
+        tenant = Organization(name="Tenant Org", client_id="TENANTAPI3", parent_id=demo)
+        db.session.add(tenant)
+        db.session.commit()
+        raw = tokens.create_token(tenant.id, None, "tenant")[1]
+    for path in ("reconciliation", "orders", "subscriptions", "invoices"):
+        body = assert_problem(client.get(f"/api/v1/{path}", headers=bearer(raw)), 403)
+        assert body["type"].endswith("distributor-only")
