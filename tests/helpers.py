@@ -67,3 +67,41 @@ def activate_back_ordering(app, tenant_id: int, run_jobs) -> None:
         tenant = db.session.get(TenantReseller, tenant_id)
         backordering.start_activation(tenant, None)
     run_jobs()
+
+
+def place_demo_orders(app, organization_id: int, customer="Adatum Corporation") -> dict:
+    """Through the commerce service, a customer of the organization orders 2 × one product
+    and 1 × another (New), raises the first to 5 (Change, +3) and cancels the second
+    (Cancellation); returns the ids of the three orders and the first subscription."""
+    from webapp.models import Order, Product, Subscription
+    from webapp.services import commerce
+
+    with app.app_context():
+        account = db.session.scalar(
+            select(Account).where(
+                Account.organization_id == organization_id, Account.name == customer
+            )
+        )
+        price_list = db.session.scalar(
+            PriceList.in_org(organization_id).where(PriceList.currency == account.billing_currency)
+        )
+        products = db.session.scalars(
+            Product.in_org(organization_id).order_by(Product.sku).limit(40)
+        ).all()
+        picks = [p for p in products if commerce.price_of(price_list, p.id)][:2]
+        lines = commerce.cart_lines(
+            organization_id, price_list, {str(picks[0].id): 2, str(picks[1].id): 1}
+        )
+        new = commerce.place_order(account, price_list, lines)
+        first, second = (db.session.get(Subscription, line.subscription_id) for line in new.lines)
+        change = commerce.change_quantity(first, 5)
+        cancellation = commerce.cancel(second)
+        ids = {
+            "new": new.id,
+            "change": change.id,
+            "cancellation": cancellation.id,
+            "subscription": first.id,
+            "account": account.id,
+        }
+        assert db.session.get(Order, ids["new"]).kind == "New"
+        return ids

@@ -12,6 +12,8 @@ from webapp.extensions import db
 from webapp.models import (
     Account,
     AuditLog,
+    Order,
+    OrderLine,
     Organization,
     PriceList,
     PriceListItem,
@@ -128,6 +130,15 @@ def other_org(app, demo):
         )
         process.tasks = [ProcessTask(position=1, step="activate", title="Activate")]
         db.session.add(process)
+        order = Order(
+            organization_id=org.id,
+            number="SO-OTHER",
+            account_id=account.id,
+            currency="EUR",
+            total=1,
+        )
+        order.lines.append(OrderLine(product_id=product.id, quantity=1, unit_price=1))
+        db.session.add(order)
         db.session.commit()
         return {
             "account_id": account.id,
@@ -135,6 +146,7 @@ def other_org(app, demo):
             "tenant_id": tenant.id,
             "process_id": process.id,
             "product_id": product.id,
+            "order_id": order.id,
         }
 
 

@@ -693,6 +693,13 @@ def test_the_openapi_document_is_public(client):
         ("GET", "/api/v1/tenant-resellers/{tenant_id}"),
         ("GET", "/api/v1/processes"),
         ("GET", "/api/v1/processes/{process_id}"),
+        ("GET", "/api/v1/orders"),
+        ("GET", "/api/v1/orders/{order_id}"),
+        ("GET", "/api/v1/subscriptions"),
+        ("GET", "/api/v1/subscriptions/{subscription_id}"),
+        ("GET", "/api/v1/invoices"),
+        ("GET", "/api/v1/invoices/{invoice_id}"),
+        ("GET", "/api/v1/reconciliation"),
     }
 
 

@@ -110,6 +110,9 @@ def test_every_get_route_as_the_distributors_admin(app, signed_in):
         "/processes/" + "9" * 5000,
         "/invoices/%C2%B2",
         "/api/v1/accounts/99999999999999999999",
+        "/orders/99999999999999999999",
+        "/api/v1/orders/99999999999999999999",
+        "/api/v1/invoices/2147483648",
     ],
 )
 def test_out_of_range_ids_are_not_found(app, signed_in, path):

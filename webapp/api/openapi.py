@@ -7,7 +7,15 @@ from typing import Any
 
 from webapp.api import problems
 from webapp.api.idempotency import MAX_KEY_LENGTH
-from webapp.models import Edition, ProcessStatus, TaskStatus, TenantStatus
+from webapp.models import (
+    Edition,
+    InvoiceKind,
+    InvoiceStatus,
+    ProcessStatus,
+    SubscriptionStatus,
+    TaskStatus,
+    TenantStatus,
+)
 from webapp.services import regional
 from webapp.services.password_rules import MIN_LENGTH as MIN_PASSWORD
 from webapp.services.processes.kinds import ProcessKind
@@ -54,6 +62,14 @@ def _ok(schema: str, description: str) -> dict:
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 DATE_TIME = {"type": "string", "format": "date-time"}
 LINK = {"type": "string", "description": "A path on this server."}
+DECIMAL = {
+    "type": "string",
+    "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+    "description": "A decimal number as a string (exact, no float rounding).",
+}
+CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
+MONTH_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+ORDER_KINDS = ("New", "Change", "Cancellation")
 
 # Responses every authenticated operation may give.
 COMMON_ERRORS = {
@@ -422,6 +438,234 @@ def _schemas() -> dict[str, Any]:
         "ProcessPage": _paged("ProcessSummary"),
         "CreateTenantReseller": create,
         "CreationAccepted": accepted,
+        **_commerce_schemas(),
+    }
+
+
+def _commerce_schemas() -> dict[str, Any]:
+    """Orders, subscriptions, invoices and the reconciliation."""
+    links = {
+        "type": "object",
+        "required": ["self", "account"],
+        "properties": {"self": LINK, "account": LINK},
+        "additionalProperties": False,
+    }
+    order_line = {
+        "type": "object",
+        "required": [
+            "id",
+            "product_id",
+            "product_name",
+            "sku",
+            "quantity",
+            "quantity_delta",
+            "unit_price",
+            "amount",
+            "subscription_id",
+        ],
+        "properties": {
+            "id": ID,
+            "product_id": ID,
+            "product_name": {"type": "string"},
+            "sku": {"type": "string"},
+            "quantity": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Units ordered (New), changed (Change) or cancelled (Cancellation).",
+            },
+            "quantity_delta": _nullable(
+                {
+                    "type": "integer",
+                    "description": "For a Change: the quantity added (positive) or removed "
+                    "(negative); null for New and Cancellation.",
+                }
+            ),
+            "unit_price": DECIMAL,
+            "amount": {
+                **DECIMAL,
+                "description": "unit_price × the signed quantity, in the currency's "
+                "precision: negative for a cancellation or a reduction.",
+            },
+            "subscription_id": _nullable(ID),
+        },
+        "additionalProperties": False,
+    }
+    order_properties = {
+        "id": ID,
+        "number": {"type": "string"},
+        "kind": {"type": "string", "enum": list(ORDER_KINDS)},
+        "status": {"type": "string"},
+        "account_id": ID,
+        "account_name": {"type": "string"},
+        "currency": CURRENCY,
+        "total": DECIMAL,
+        "managed_by_reseller": {
+            "type": "boolean",
+            "description": "Copied up from a tenant reseller's BSS by back-ordering (read-only).",
+        },
+        "created_at": DATE_TIME,
+        "links": links,
+        "lines": {"type": "array", "items": _ref("OrderLine")},
+    }
+    order = {
+        "type": "object",
+        "required": list(order_properties),
+        "properties": order_properties,
+        "additionalProperties": False,
+    }
+    subscription_properties = {
+        "id": ID,
+        "account_id": ID,
+        "account_name": {"type": "string"},
+        "product_id": ID,
+        "product_name": {"type": "string"},
+        "sku": {"type": "string"},
+        "quantity": {"type": "integer"},
+        "unit_price": DECIMAL,
+        "period_total": {**DECIMAL, "description": "unit_price × quantity, per period."},
+        "currency": CURRENCY,
+        "billing_period": {"type": "string"},
+        "status": {"type": "string", "enum": [s.value for s in SubscriptionStatus]},
+        "managed_by_reseller": {"type": "boolean"},
+        "created_at": DATE_TIME,
+        "links": links,
+    }
+    subscription = {
+        "type": "object",
+        "required": list(subscription_properties),
+        "properties": subscription_properties,
+        "additionalProperties": False,
+    }
+    invoice_line = {
+        "type": "object",
+        "required": [
+            "id",
+            "subscription_id",
+            "description",
+            "quantity",
+            "unit_price",
+            "quantity_days",
+            "days_in_period",
+            "amount",
+        ],
+        "properties": {
+            "id": ID,
+            "subscription_id": _nullable(ID),
+            "description": {"type": "string"},
+            "quantity": {"type": "integer"},
+            "unit_price": {**DECIMAL, "description": "Per month."},
+            "quantity_days": {"type": "integer"},
+            "days_in_period": {"type": "integer", "minimum": 0},
+            "amount": {
+                **DECIMAL,
+                "description": "Net: unit_price × quantity_days / days_in_period, in the "
+                "currency's precision.",
+            },
+        },
+        "additionalProperties": False,
+    }
+    party = {"type": "string"}
+    invoice_properties = {
+        "id": ID,
+        "number": _nullable(
+            {"type": "string", "description": "Assigned when issued; null for a draft."}
+        ),
+        "state": {"type": "string", "enum": [s.value for s in InvoiceStatus]},
+        "kind": {"type": "string", "enum": [k.value for k in InvoiceKind]},
+        "period": {"type": "string", "pattern": MONTH_PATTERN},
+        "account_id": ID,
+        "sub_customer_id": _nullable(ID),
+        "seller": {
+            "type": "object",
+            "required": ["name", "address"],
+            "properties": {"name": party, "address": party},
+            "additionalProperties": False,
+        },
+        "buyer": {
+            "type": "object",
+            "required": ["name", "address", "email"],
+            "properties": {"name": party, "address": party, "email": party},
+            "additionalProperties": False,
+        },
+        "currency": CURRENCY,
+        "net": DECIMAL,
+        "tax_rate": {**DECIMAL, "description": "Percent, e.g. 24."},
+        "tax": DECIMAL,
+        "gross": {**DECIMAL, "description": "net + tax."},
+        "issued_at": _nullable(DATE_TIME),
+        "due_date": _nullable({"type": "string", "format": "date"}),
+        "created_at": DATE_TIME,
+        "links": links,
+        "lines": {"type": "array", "items": _ref("InvoiceLine")},
+    }
+    invoice = {
+        "type": "object",
+        "required": list(invoice_properties),
+        "properties": invoice_properties,
+        "additionalProperties": False,
+    }
+    text = {"type": "string"}
+    difference = {
+        "type": "object",
+        "required": [
+            "kind",
+            "tenant_reseller_id",
+            "reseller",
+            "message",
+            "subscription_id",
+            "copy_id",
+            "period",
+            "expected",
+            "actual",
+            "repair",
+        ],
+        "properties": {
+            "kind": {
+                "type": "string",
+                "description": "missing_copy, product, quantity, status, price, currency or "
+                "invoice.",
+            },
+            "tenant_reseller_id": _nullable(ID),
+            "reseller": text,
+            "message": text,
+            "subscription_id": _nullable({**ID, "description": "In the tenant's BSS."}),
+            "copy_id": _nullable({**ID, "description": "In your BSS."}),
+            "period": _nullable(text),
+            "expected": text,
+            "actual": text,
+            "repair": {"type": "string", "description": "What the repair process does."},
+        },
+        "additionalProperties": False,
+    }
+    report = {
+        "type": "object",
+        "required": [
+            "period",
+            "subscriptions_checked",
+            "invoice_lines_checked",
+            "differences",
+            "ok",
+        ],
+        "properties": {
+            "period": _nullable({"type": "string", "pattern": MONTH_PATTERN}),
+            "subscriptions_checked": {"type": "integer", "minimum": 0},
+            "invoice_lines_checked": {"type": "integer", "minimum": 0},
+            "differences": {"type": "array", "items": _ref("ReconciliationDifference")},
+            "ok": {"type": "boolean", "description": "No differences."},
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "OrderLine": order_line,
+        "Order": order,
+        "OrderPage": _paged("Order"),
+        "Subscription": subscription,
+        "SubscriptionPage": _paged("Subscription"),
+        "InvoiceLine": invoice_line,
+        "Invoice": invoice,
+        "InvoicePage": _paged("Invoice"),
+        "ReconciliationDifference": difference,
+        "Reconciliation": report,
     }
 
 
@@ -620,6 +864,127 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        **_commerce_paths(not_found, bad_query),
+    }
+
+
+def _filter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _commerce_paths(not_found: dict, bad_query: dict) -> dict[str, Any]:
+    by_account = _filter("account_id", "Only this account's.", ID)
+
+    def read(operation_id, summary, schema, what, parameters, description=""):
+        op = {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": parameters,
+            "responses": {
+                "200": _ok(schema, what),
+                **(bad_query if schema.endswith("Page") else not_found),
+                **COMMON_ERRORS,
+            },
+        }
+        if description:
+            op["description"] = description
+        return {"get": op}
+
+    return {
+        "/api/v1/orders": read(
+            "listOrders",
+            "Orders, newest first, with their lines",
+            "OrderPage",
+            "A page of orders.",
+            [*_page_parameters(), by_account],
+            "Your customers' orders and those copied up from tenant resellers by back-ordering "
+            "(managed_by_reseller): New, Change (quantity_delta) or Cancellation (negative "
+            "amounts).",
+        ),
+        "/api/v1/orders/{order_id}": read(
+            "getOrder",
+            "One order with its lines",
+            "Order",
+            "The order.",
+            [_id_parameter("order_id", "order")],
+        ),
+        "/api/v1/subscriptions": read(
+            "listSubscriptions",
+            "Subscriptions, newest first",
+            "SubscriptionPage",
+            "A page of subscriptions.",
+            [
+                *_page_parameters(),
+                by_account,
+                _filter(
+                    "status",
+                    "Only subscriptions in this status.",
+                    {"type": "string", "enum": [s.value for s in SubscriptionStatus]},
+                ),
+            ],
+        ),
+        "/api/v1/subscriptions/{subscription_id}": read(
+            "getSubscription",
+            "One subscription",
+            "Subscription",
+            "The subscription.",
+            [_id_parameter("subscription_id", "subscription")],
+        ),
+        "/api/v1/invoices": read(
+            "listInvoices",
+            "Invoices and credit notes, newest month first",
+            "InvoicePage",
+            "A page of invoices with their lines.",
+            [
+                *_page_parameters(),
+                _filter(
+                    "month",
+                    "Only the invoices of this month (YYYY-MM).",
+                    {"type": "string", "pattern": MONTH_PATTERN},
+                ),
+                _filter(
+                    "state",
+                    "Only drafts or only issued invoices.",
+                    {"type": "string", "enum": [s.value for s in InvoiceStatus]},
+                ),
+                by_account,
+            ],
+        ),
+        "/api/v1/invoices/{invoice_id}": read(
+            "getInvoice",
+            "One invoice or credit note with its lines",
+            "Invoice",
+            "The invoice.",
+            [_id_parameter("invoice_id", "invoice")],
+        ),
+        "/api/v1/reconciliation": {
+            "get": {
+                "operationId": "getReconciliation",
+                "summary": "The reconciliation of a closed month",
+                "description": "Every paid subscription of every tenant reseller with "
+                "back-ordering against its copy in your BSS, and every copy against the "
+                "month's invoices: the same report as the Reconciliation page and "
+                "`flask billing reconcile --json`. Zero differences is the expected answer.",
+                "parameters": [
+                    _filter(
+                        "period",
+                        "A month that has ended, YYYY-MM (default: last month).",
+                        {"type": "string", "pattern": MONTH_PATTERN},
+                    )
+                ],
+                "responses": {
+                    "200": _ok("Reconciliation", "The report."),
+                    "400": _problem("The period is not a month that has ended."),
+                    **COMMON_ERRORS,
+                },
+            }
+        },
     }
 
 
@@ -632,7 +997,8 @@ def document() -> dict[str, Any]:
             "title": "Tenant Reseller BSS API",
             "version": "1.0.0",
             "description": "Create tenant resellers from ready reseller accounts and follow "
-            "their creation processes. Authenticate with an API token that an administrator "
+            "their creation processes; read orders, subscriptions, invoices and the "
+            "billing reconciliation. Authenticate with an API token that an administrator "
             "of your organization creates under Settings › API tokens: "
             "`Authorization: Bearer <token>`. Everything is scoped to the token's "
             "organization. Errors are RFC 9457 problem details "

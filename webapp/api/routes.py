@@ -6,6 +6,7 @@ Every error is `application/problem+json` (RFC 9457); the OpenAPI 3.1 document a
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
@@ -18,8 +19,22 @@ from webapp.api import idempotency, openapi, problems, serializers, tokens
 from webapp.api.openapi import DEFAULT_PER_PAGE, MAX_ID, MAX_PAGE, MAX_PER_PAGE
 from webapp.api.problems import ApiProblem, json_response
 from webapp.extensions import db
-from webapp.models import Account, Organization, PriceList, Process, TenantReseller, User
-from webapp.services import creation, readiness
+from webapp.models import (
+    Account,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderLine,
+    Organization,
+    PriceList,
+    Process,
+    Subscription,
+    SubscriptionStatus,
+    TenantReseller,
+    User,
+)
+from webapp.services import creation, invoicing, readiness
+from webapp.services.billing import reconciliation
 from webapp.services.processes.lifecycle import QUEUE_DOWN_MESSAGE
 from webapp.services.processes.serializer import process_json
 
@@ -452,3 +467,131 @@ def process(process_id: int):
     """One process with its tasks: poll it until `finished` is true."""
     row = Process.get_in_org_or_404(_id_in_range(process_id), organization_id())
     return json_response(process_json(row, with_tasks=True))
+
+
+# --- orders, subscriptions, invoices (read) ----------------------------------------------
+
+
+def _choice_arg(name: str, choices: list[str]) -> str | None:
+    """An optional query parameter that must be one of `choices` (400 otherwise)."""
+    raw = request.args.get(name)
+    if raw is None or raw in choices:
+        return raw
+    message = "Must be one of: " + ", ".join(choices) + "."
+    raise ApiProblem(
+        400,
+        "Invalid query parameters",
+        f"{name}: {message}",
+        problems.VALIDATION,
+        errors={name: message},
+    )
+
+
+def _month_arg(name: str, closed: bool = False) -> str | invoicing.Period | None:
+    """An optional YYYY-MM query parameter: the text as given, or with `closed` a Period of
+    a month that has ended in the organization's time zone (400 otherwise)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        if closed:
+            return invoicing.parse_period(raw, db.session.get(Organization, organization_id()))
+        if re.fullmatch(openapi.MONTH_PATTERN, raw) is None:
+            raise invoicing.BadPeriod(f"{raw[:20]!r} is not a month: use YYYY-MM, e.g. 2026-11.")
+        return raw
+    except invoicing.BadPeriod as error:
+        raise ApiProblem(
+            400,
+            "Invalid query parameters",
+            f"{name}: {error}",
+            problems.VALIDATION,
+            errors={name: str(error)},
+        ) from error
+
+
+@bp.get("/orders")
+def orders():
+    """The organization's orders, newest first, with their lines."""
+    page, per_page, extra = _page_args(account_id=(None, MAX_ID))
+    stmt = (
+        Order.in_org(organization_id())
+        .options(
+            selectinload(Order.account),
+            selectinload(Order.lines).selectinload(OrderLine.product),
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    )
+    if extra["account_id"] is not None:
+        stmt = stmt.where(Order.account_id == extra["account_id"])
+    total = _count(stmt)
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return json_response(_page([serializers.order_json(o) for o in rows], page, per_page, total))
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int):
+    row = Order.get_in_org_or_404(_id_in_range(order_id), organization_id())
+    return json_response(serializers.order_json(row))
+
+
+@bp.get("/subscriptions")
+def subscriptions():
+    """The organization's subscriptions, newest first."""
+    page, per_page, extra = _page_args(account_id=(None, MAX_ID))
+    status = _choice_arg("status", [s.value for s in SubscriptionStatus])
+    stmt = (
+        Subscription.in_org(organization_id())
+        .options(selectinload(Subscription.account), selectinload(Subscription.product))
+        .order_by(Subscription.created_at.desc(), Subscription.id.desc())
+    )
+    if extra["account_id"] is not None:
+        stmt = stmt.where(Subscription.account_id == extra["account_id"])
+    if status is not None:
+        stmt = stmt.where(Subscription.status == status)
+    total = _count(stmt)
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    items = [serializers.subscription_json(s) for s in rows]
+    return json_response(_page(items, page, per_page, total))
+
+
+@bp.get("/subscriptions/<int:subscription_id>")
+def subscription(subscription_id: int):
+    row = Subscription.get_in_org_or_404(_id_in_range(subscription_id), organization_id())
+    return json_response(serializers.subscription_json(row))
+
+
+@bp.get("/invoices")
+def invoices():
+    """The organization's invoices and credit notes, newest month first."""
+    page, per_page, extra = _page_args(account_id=(None, MAX_ID))
+    month = _month_arg("month")
+    state = _choice_arg("state", [s.value for s in InvoiceStatus])
+    stmt = (
+        Invoice.in_org(organization_id())
+        .options(selectinload(Invoice.account), selectinload(Invoice.lines))
+        .order_by(Invoice.period.desc(), Invoice.id.desc())
+    )
+    if month is not None:
+        stmt = stmt.where(Invoice.period == month)
+    if state is not None:
+        stmt = stmt.where(Invoice.status == state)
+    if extra["account_id"] is not None:
+        stmt = stmt.where(Invoice.account_id == extra["account_id"])
+    total = _count(stmt)
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return json_response(_page([serializers.invoice_json(i) for i in rows], page, per_page, total))
+
+
+@bp.get("/invoices/<int:invoice_id>")
+def invoice(invoice_id: int):
+    row = Invoice.get_in_org_or_404(_id_in_range(invoice_id), organization_id())
+    return json_response(serializers.invoice_json(row))
+
+
+@bp.get("/reconciliation")
+def reconciliation_report():
+    """The reconciliation (the same report as the page and `flask billing reconcile --json`)
+    for a closed month, the last one by default."""
+    period = _month_arg("period", closed=True)
+    report = reconciliation.reconcile(organization_id(), period)
+    return json_response({**report.as_json(), "ok": report.ok})

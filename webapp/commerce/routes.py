@@ -2,11 +2,12 @@
 sortable, searchable by customer (and order number or product), exportable to CSV."""
 
 from flask import Blueprint, render_template
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from webapp.extensions import db
 from webapp.listing import Listing, Sorts, csv_response, paginate, stream, wants_csv
-from webapp.models import Account, Order, OrderLine, Product, Subscription
+from webapp.models import Account, Order, OrderLine, Product, Subscription, TenantReseller
 from webapp.scoping import org_id
 
 bp = Blueprint("commerce", __name__)
@@ -39,8 +40,22 @@ SUBSCRIPTION_SORTS = Sorts(
 )
 
 
+def line_text(order: Order, line: OrderLine) -> str:
+    """3 × Product for a New order, +3 × or −2 × for a Change, 1 × Product cancelled."""
+    if order.kind == "Change":
+        return f"{'+' if line.quantity > 0 else '−'}{abs(line.quantity)} × {line.product.name}"
+    if order.kind == "Cancellation":
+        return f"{abs(line.quantity)} × {line.product.name} cancelled"
+    return f"{line.quantity} × {line.product.name}"
+
+
 def _order_lines(order: Order) -> str:
-    return "; ".join(f"{line.quantity} × {line.product.name}" for line in order.lines)
+    return "; ".join(line_text(order, line) for line in order.lines)
+
+
+@bp.context_processor
+def helpers():
+    return {"line_text": line_text}
 
 
 @bp.get("/orders")
@@ -77,6 +92,40 @@ def orders():
     return render_template(
         "commerce/orders.html", orders=pagination.items, pagination=pagination, listing=listing
     )
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int):
+    """One order with its lines: New, Change (the quantity added or removed) or Cancellation
+    (negative amounts); for a back-ordered one, the reseller's order it comes from."""
+    row = Order.get_in_org_or_404(order_id, org_id())
+    return render_template("commerce/order.html", order=row, source=_source_order(row))
+
+
+def _source_order(order: Order) -> dict | None:
+    """The tenant reseller and its order a back-ordered order was made from (its key is
+    "<tenant organization id>:<order number>"), when this organization is its distributor."""
+    if not order.source_order_key:
+        return None
+    tenant_org, _, number = order.source_order_key.partition(":")
+    if not tenant_org.isdigit():
+        return None
+    tenant = db.session.scalar(
+        TenantReseller.in_org(org_id()).where(
+            TenantReseller.tenant_organization_id == int(tenant_org)
+        )
+    )
+    if tenant is None:
+        return None
+    original = db.session.scalar(
+        select(Order).where(Order.organization_id == int(tenant_org), Order.number == number)
+    )
+    return {
+        "tenant": tenant,
+        "number": number,
+        "customer": original.account.name if original is not None else None,
+        "created_at": original.created_at if original is not None else None,
+    }
 
 
 @bp.get("/subscriptions")

@@ -320,7 +320,8 @@ def cancel(sub: Subscription) -> Order:
         account_id=sub.account_id,
         kind="Cancellation",
         currency=sub.currency,
-        total=Decimal(0),
+        # What the cancellation takes off: -quantity × unit price, as its line says.
+        total=-sub.unit_price * sub.quantity,
     )
     order.lines.append(
         OrderLine(
