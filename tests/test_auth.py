@@ -9,12 +9,14 @@ from tests.conftest import csrf_from
 SIGN_IN_ERROR = "The Client ID, username or password is not correct."
 
 
-def test_sign_in_with_right_credentials_lands_on_accounts(demo, auth, client):
-    """DEMO / admin / the right password signs in and shows the accounts."""
+def test_sign_in_with_right_credentials_lands_on_the_dashboard(demo, auth, client):
+    """DEMO / admin / the right password signs in on the distributor's dashboard, whose menu
+    leads to the accounts."""
     response = auth.login()
     assert response.status_code == 302
     page = client.get("/", follow_redirects=True).get_data(as_text=True)
-    assert "Northwind Cloud" in page
+    assert "how things are going" in page and 'href="/accounts/"' in page
+    assert "Northwind Cloud" in client.get("/accounts/").get_data(as_text=True)
 
 
 def test_client_id_is_case_and_space_insensitive(demo, auth):

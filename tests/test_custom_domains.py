@@ -136,8 +136,10 @@ def test_production_refuses_to_start_without_platform_hosts(monkeypatch, migrate
     """PLATFORM_HOSTS is required outside development and tests."""
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.delenv("PLATFORM_HOSTS", raising=False)
+    # A production configuration with a secret key: only PLATFORM_HOSTS is missing.
+    config = {"SQLALCHEMY_DATABASE_URI": migrated, "REDIS_URL": redis_url, "SECRET_KEY": "k" * 32}
     with pytest.raises(RuntimeError, match="PLATFORM_HOSTS"):
-        create_app({"SQLALCHEMY_DATABASE_URI": migrated, "REDIS_URL": redis_url})
+        create_app(config)
     monkeypatch.setenv("PLATFORM_HOSTS", "BSS.example.net., admin.example.net")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": migrated, "REDIS_URL": redis_url})
+    app = create_app(config)
     assert app.config["PLATFORM_HOSTS"] == ("bss.example.net", "admin.example.net")

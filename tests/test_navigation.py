@@ -30,6 +30,7 @@ NOT_NAVIGATION = {
     "auth.login": "the signed-in user is past it",
     "auth.two_factor": "a step of signing in",
     "auth.forgot_password": "linked from the sign-in page, for the signed-out",
+    "pricelists.range_fragment": "an htmx fragment: the live product count of a range",
 }
 NOT_NAVIGATION_BLUEPRINTS = (
     "api.",  # the JSON API: its address is on the API tokens page, not a link

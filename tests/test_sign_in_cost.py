@@ -14,7 +14,7 @@ from webapp.services import passwords
 def verifications(monkeypatch):
     """Count argon2 verifications (the real ones run: this only counts the calls)."""
     calls: list[str] = []
-    real = passwords._hasher
+    real = passwords._hasher()  # the cached hasher of the configured profile
 
     class Counting:
         def verify(self, hashed, password):
@@ -24,7 +24,8 @@ def verifications(monkeypatch):
         def __getattr__(self, name):
             return getattr(real, name)
 
-    monkeypatch.setattr(passwords, "_hasher", Counting())
+    counting = Counting()
+    monkeypatch.setattr(passwords, "_hasher", lambda: counting)
     return calls
 
 

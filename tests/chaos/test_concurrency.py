@@ -16,6 +16,7 @@ from webapp.models import (
     ProvisioningPlatform,
     SyncStatus,
     TenantReseller,
+    utcnow,
 )
 
 pytestmark = pytest.mark.slow
@@ -45,6 +46,9 @@ def _make_resellers(app, count: int) -> list[str]:
                         account_id=account.id,
                         platform_id=platform.id,
                         status=SyncStatus.SYNCED_AS_RESELLER,
+                        # readiness counts a sync that happened: a reference and a time
+                        external_reference=f"REF-{account.id}-{platform.id}",
+                        synced_at=utcnow(),
                     )
                 )
         db.session.commit()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models import PriceList, PriceListItem, Process, Product, ProvisioningPlatform
+from webapp.numbers import page_number
 from webapp.pricelists.forms import DistributorPriceListForm, DistributorProductForm
 from webapp.pricelists.routes import PAGE_SIZE, bp
 from webapp.scoping import current_organization, org_id
@@ -235,7 +236,11 @@ def distributor_view(price_list: PriceList, *, add_error: str | None = None, sta
     if query:
         stmt = stmt.where(Product.name.ilike(f"%{query}%") | Product.sku.ilike(f"%{query}%"))
     page = db.paginate(
-        stmt.order_by(Product.name, Product.id), per_page=PAGE_SIZE, error_out=False, count=True
+        stmt.order_by(Product.name, Product.id),
+        page=page_number(request.args),  # Flask-SQLAlchemy's own parse takes any size
+        per_page=PAGE_SIZE,
+        error_out=False,
+        count=True,
     )
     return render_template(
         "pricelists/view.html",
