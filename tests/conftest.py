@@ -60,6 +60,13 @@ def redis_server(tmp_path_factory):
     """A real Redis: TEST_REDIS_URL (flushed) or an embedded redis-server stopped at the end."""
     url = os.environ.get("TEST_REDIS_URL", "").strip()
     if url:
+        # Two xdist workers must not flush each other's queues: gwN uses database base + N.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        if worker.startswith("gw"):
+            base, _, db_index = url.rpartition("/")
+            if not db_index.isdigit():  # no database in the URL: database 0
+                base, db_index = url.rstrip("/"), "0"
+            url = f"{base}/{(int(db_index) + int(worker[2:])) % 16}"
         yield None, url
         return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
