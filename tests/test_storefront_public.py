@@ -443,3 +443,24 @@ def test_every_store_page_has_the_same_menu_with_the_catalogue(app, client, tena
         assert labels[:3] == ["Home", "Catalogue", "Cart"], (path, labels)
         marked = re.findall(r'aria-current="page">([^<]+)<', menu)
         assert marked == ([current] if current else []), (path, marked)
+
+
+def test_a_discontinued_product_is_not_for_sale(app, client, tenant):
+    """After Update Tenant marks a product discontinued, the storefront no longer lists it,
+    its page is not found, it cannot be put in a cart, and a cart that held it drops it."""
+    store = tenant["store"]
+    pid = product_id(app, tenant["org_id"], "Microsoft 365 Business Basic")
+    page = client.get(f"{store}/products/{pid}")
+    assert page.status_code == 200
+    token = csrf_from(page.get_data(as_text=True))
+    assert client.post(f"{store}/cart/add/{pid}", data={"csrf_token": token}).status_code == 303
+    assert "Microsoft 365 Business Basic" in client.get(f"{store}/cart").get_data(as_text=True)
+
+    with app.app_context():
+        db.session.get(Product, pid).discontinued = True
+        db.session.commit()
+    catalogue = client.get(f"{store}/catalogue").get_data(as_text=True)
+    assert "Microsoft 365 Business Basic" not in catalogue
+    assert client.get(f"{store}/products/{pid}").status_code == 404
+    assert client.post(f"{store}/cart/add/{pid}", data={"csrf_token": token}).status_code == 404
+    assert "Microsoft 365 Business Basic" not in client.get(f"{store}/cart").get_data(as_text=True)

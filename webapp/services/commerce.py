@@ -162,11 +162,12 @@ class CartLine:
 
 
 def cart_lines(org_id: int, price_list: PriceList, cart: dict[str, int]) -> list[CartLine]:
-    """The cart's products that still exist and have a price, with that price."""
+    """The cart's products that still exist, are still sold and have a price, with that
+    price (a product discontinued since it went into the cart drops out of it)."""
     lines = []
     for product_id, quantity in cart.items():
         product = db.session.get(Product, int(product_id))
-        if product is None or product.organization_id != org_id:
+        if product is None or product.organization_id != org_id or product.discontinued:
             continue
         price = price_of(price_list, product.id)
         if price is None:
@@ -242,6 +243,8 @@ def place_order(account: Account, price_list: PriceList, lines: list[CartLine]) 
     for line in lines:
         if not 1 <= line.quantity <= MAX_QUANTITY:
             raise CommerceError(f"Choose a quantity from 1 to {MAX_QUANTITY:,}.")
+        if line.product.discontinued:
+            raise CommerceError(f"{line.product.name} is no longer sold.")
     order = Order(
         organization_id=account.organization_id,
         number=_order_number(),

@@ -53,7 +53,8 @@ def current_price_list() -> PriceList | None:
 
 
 def priced_products(price_list: PriceList):
-    """(Product, sell price) of the tenant's products that have a price in this list."""
+    """(Product, sell price) of the tenant's products on sale: priced in this list and not
+    discontinued (a discontinued product's subscriptions run on; it is sold no more)."""
     org_id = g.store_org.id
     return (
         select(Product, PriceListItem.retail_price)
@@ -62,6 +63,7 @@ def priced_products(price_list: PriceList):
             PriceListItem.price_list_id == price_list.id,
             PriceListItem.organization_id == org_id,
             Product.organization_id == org_id,
+            Product.discontinued.is_(False),
         )
     )
 
@@ -80,6 +82,7 @@ def store_categories() -> list[tuple[str, int]]:
                     PriceListItem.price_list_id == price_list.id,
                     PriceListItem.organization_id == org_id,
                     Product.organization_id == org_id,
+                    Product.discontinued.is_(False),
                     Product.category != "",
                 )
                 .group_by(Product.category)

@@ -114,8 +114,8 @@ def logout():
 def cart_add(product_id: int):
     """Put a product in the cart (quantity from the form, default 1)."""
     product = db.session.get(Product, product_id)
-    if product is None or product.organization_id != _org_id():
-        abort(404)
+    if product is None or product.organization_id != _org_id() or product.discontinued:
+        abort(404)  # not on sale here, whatever the reason
     if commerce.price_of(_price_list(), product.id) is None:
         abort(404)
     raw = (request.form.get("quantity") or "1").strip()
