@@ -179,6 +179,8 @@ class Settings:
             # How long a tenant reseller marked as deleted keeps its data (and can be
             # restored) before the reaper purges it.
             "TENANT_RETENTION_DAYS": env_int("TENANT_RETENTION_DAYS", 30),
+            # A price list copy with more items than this is a queued process, not a request.
+            "PRICE_LIST_COPY_INLINE_MAX": env_int("PRICE_LIST_COPY_INLINE_MAX", 5000),
             # What the reaper forgets, and after how long: ended staff and customer sessions
             # and used or expired links (days past their end), read notifications (days
             # after being read), sent, logged or abandoned emails (days after they were
