@@ -278,9 +278,7 @@ def edit():
 
 
 def _queue_domain_check(storefront: Storefront) -> None:
-    from jobs.queueing import enqueue_domain_check
-
-    if enqueue_domain_check(storefront.id):
+    if domains.queue_check(storefront):
         flash(
             f"Your domain {storefront.custom_domain} is pending: publish the TXT record shown "
             "under Custom domain; we check it now and whenever you press Check now.",

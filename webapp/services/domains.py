@@ -24,6 +24,14 @@ TXT_PREFIX = "_trbss-verify"
 DNS_TIMEOUT_SECONDS = 5.0
 
 
+def queue_check(storefront: Storefront) -> bool:
+    """Queue the DNS look-up of the storefront's pending domain; False if the queue is down
+    (the tenant presses Check now later). Routes enqueue nothing themselves."""
+    from jobs.queueing import enqueue_domain_check
+
+    return enqueue_domain_check(storefront.id)
+
+
 def platform_hosts() -> tuple[str, ...]:
     """The host names the BSS itself answers on (configuration only)."""
     return tuple(current_app.config.get("PLATFORM_HOSTS") or ())
