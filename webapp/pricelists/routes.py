@@ -334,7 +334,10 @@ def set_price(price_list_id: int):
     except AmountError as exc:
         return _price_error(price_list, product, raw, str(exc))
     amount = pricing.to_currency_precision(typed, price_list.currency)
-    cost = _price_row(product, None, price_list.currency, _row_rate(price_list)).cost
+    # The display rate the page was showing (one query for the cost currencies): the row
+    # compares with it and is drawn with it again.
+    rate = _row_rate(price_list)
+    cost = _price_row(product, None, price_list.currency, rate).cost
     if cost is not None and amount < cost and request.form.get("below_cost") != "yes":
         _amount, percent = pricing.margin(cost, amount)
         percent_words = (
@@ -346,7 +349,7 @@ def set_price(price_list_id: int):
             f"{pricing.plain(amount)} is below your cost of {pricing.plain(cost)}{percent_words}. "
             "Tick “Sell below cost” and save again if you mean it."
         )
-        return _price_error(price_list, product, raw, message, below_cost=True)
+        return _price_error(price_list, product, raw, message, below_cost=True, rate=rate)
     old, item = pricing.set_price(org_id(), price_list, product, amount)
     if old is None or old != item.retail_price:
         audit.record(
@@ -367,9 +370,12 @@ def set_price(price_list_id: int):
             f"Saved as {pricing.plain(amount)}: {price_list.currency} prices have no smaller unit."
         )
     if _is_htmx():
-        return _row_response(price_list, product, saved=saved)
+        return _row_response(price_list, product, saved=saved, rate=rate)
     flash(f"{product.name}: sell price {saved[0].lower()}{saved[1:]}", "success")
     return _back_to_list(price_list, f"price-{product.id}")
+
+
+_NOT_READ = object()  # a display rate not read from the request yet (None is "no rate")
 
 
 def _row_rate(price_list: PriceList) -> Decimal | None:
@@ -384,7 +390,15 @@ def _row_rate(price_list: PriceList) -> Decimal | None:
 
 
 def _row_response(
-    price_list, product, *, saved=None, error=None, value=None, below_cost=False, status=200
+    price_list,
+    product,
+    *,
+    saved=None,
+    error=None,
+    value=None,
+    below_cost=False,
+    rate=_NOT_READ,
+    status=200,
 ):
     sell = db.session.scalar(
         select(PriceListItem.retail_price).where(
@@ -393,7 +407,8 @@ def _row_response(
             PriceListItem.organization_id == org_id(),
         )
     )
-    rate = _row_rate(price_list)
+    if rate is _NOT_READ:
+        rate = _row_rate(price_list)
     row = _price_row(product, sell, price_list.currency, rate)
     context = {
         "row": row,
@@ -410,12 +425,19 @@ def _row_response(
 
 
 def _price_error(
-    price_list: PriceList, product: Product, raw: str, message: str, below_cost: bool = False
+    price_list: PriceList,
+    product: Product,
+    raw: str,
+    message: str,
+    below_cost: bool = False,
+    rate=_NOT_READ,
 ):
     """The message next to the price: in the row (htmx swaps only 2xx, so 200) or on the
     whole page again (400) for a plain form. Nothing is saved."""
     if _is_htmx():
-        return _row_response(price_list, product, error=message, value=raw, below_cost=below_cost)
+        return _row_response(
+            price_list, product, error=message, value=raw, below_cost=below_cost, rate=rate
+        )
     context = _tenant_context(
         price_list, row_errors={product.id: message}, row_values={product.id: raw}
     )
